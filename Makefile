@@ -1,0 +1,43 @@
+# The course's commands. `make lab` opens the course; `make test` runs every test.
+# Both create the virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8888
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard exercises/solutions/*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+.PHONY: lab test lint notebooks release benchmark clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+lab: $(VENV)/.installed
+	@echo "Opening the course at http://localhost:$(PORT)/lab (the token is printed below)"
+	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --notebook-dir=notebooks
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(NBVAL) tests notebooks exercises
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+# Re-execute every notebook in place in a fresh kernel, then strip widget state (outputs kept).
+notebooks: $(VENV)/.installed
+	@for nb in $(NOTEBOOKS); do \
+		echo "executing $$nb"; \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 $$nb || exit 1; \
+		$(VENV)/bin/nbstripout --keep-output --keep-count $$nb || exit 1; \
+	done
+
+benchmark: $(VENV)/.installed
+	$(PY) benchmarks/bench_training.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""The course's table of contents, and which nnlab names each notebook introduces.
+
+A notebook may use only the nnlab names introduced by itself or an earlier notebook (plus the
+helpers in ``ALWAYS_ALLOWED``); ``tests/test_notebooks.py`` enforces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The same first code cell opens every notebook (tests/test_notebooks.py checks it).
+SETUP_CELL = """\
+import os
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"  # one BLAS thread, set before NumPy loads: reproducible sums
+%matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import nnlab
+nnlab.setup()  # print options and small figures
+SEED = 0"""
+
+# Helpers for displaying things, usable from the first notebook on.
+ALWAYS_ALLOWED = frozenset({"setup", "show", "plot_data", "widgets"})
+
+
+@dataclass(frozen=True)
+class Notebook:
+    stem: str
+    title: str
+    summary: str
+    introduces: tuple[str, ...]
+
+
+NOTEBOOKS = (
+    Notebook(
+        "01_forward_pass",
+        "The forward pass",
+        "Neurons, layers as matrix products, activation functions, a 2-64-3 network's output.",
+        (
+            "dense_forward", "count_parameters", "linear", "step", "relu", "sigmoid", "tanh",
+            "softmax", "spiral_data", "vertical_data", "sine_data", "Dense", "ReLU", "Sigmoid",
+            "Tanh", "Softmax", "Linear", "init_book",
+        ),
+    ),
+    Notebook(
+        "02_loss",
+        "Loss",
+        "Measuring how wrong a network is: MSE, MAE, cross-entropy, accuracy; why search fails.",
+        (
+            "categorical_cross_entropy", "binary_cross_entropy", "mean_squared_error",
+            "mean_absolute_error", "accuracy", "binary_accuracy", "plot_history",
+        ),
+    ),
+    Notebook(
+        "03_backprop_derivation",
+        "Backpropagation",
+        "Derivatives, the chain rule, every layer's gradient, gradient checking, first training.",
+        (
+            "dense_backward", "relu_backward", "sigmoid_backward", "tanh_backward",
+            "softmax_backward", "softmax_jacobian", "categorical_cross_entropy_backward",
+            "softmax_cross_entropy_backward", "binary_cross_entropy_backward",
+            "mean_squared_error_backward", "mean_absolute_error_backward", "numerical_gradient",
+            "relative_error", "init_zeros", "init_uniform", "init_he", "init_xavier",
+            "INITIALIZERS", "plot_decision_boundary",
+        ),
+    ),
+    Notebook(
+        "04_worked_example_2-2-2",
+        "A worked example: the 2-2-2 sigmoid network",
+        "Every number of one backpropagation step by hand, then with nnlab, then 10,000 steps.",
+        (),
+    ),
+    Notebook(
+        "05_optimizers",
+        "Optimizers",
+        "Learning rate, mini-batches, decay, momentum, Adagrad, RMSprop, Adam; the Model class.",
+        (
+            "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "inverse_time_decay",
+            "exponential_decay", "inverse_sqrt_decay", "step_decay", "SGD", "Adagrad", "RMSprop",
+            "Adam", "Model", "TrainingDivergedError", "iterate_minibatches",
+        ),
+    ),
+    Notebook(
+        "06_regularization",
+        "Regularization",
+        "Overfitting made visible; L1 and L2 penalties, forward and backward.",
+        ("l1_penalty", "l1_gradient", "l2_penalty", "l2_gradient"),
+    ),
+    Notebook(
+        "07_dropout",
+        "Dropout",
+        "Inverted dropout: masks, rescaling, training versus inference.",
+        ("dropout_forward", "dropout_backward", "Dropout"),
+    ),
+    Notebook(
+        "08_validation",
+        "Validation",
+        "Training, validation and test sets; scaling without leakage; early stopping; tuning.",
+        ("train_val_test_split", "MaxAbsScaler", "MinMaxScaler", "StandardScaler"),
+    ),
+    Notebook(
+        "09_k_fold",
+        "k-fold cross-validation",
+        "Folds, stratification, mean ± std accuracy, model selection on the Iris data.",
+        ("k_fold_indices", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES"),
+    ),
+)
+
+
+def allowed_names(stem: str) -> set[str]:
+    """The nnlab names notebook ``stem`` may use: those introduced up to and including it."""
+    names = set(ALWAYS_ALLOWED)
+    for notebook in NOTEBOOKS:
+        names.update(notebook.introduces)
+        if notebook.stem == stem:
+            return names
+    raise KeyError(f"unknown notebook {stem!r}")
