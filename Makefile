@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: $(VENV)/.installed
-	@echo "Opening the course at http://localhost:$(PORT)/lab (the token is printed below)"
-	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --notebook-dir=notebooks
+	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/00_start_here.ipynb"
+	@echo "(JupyterLab prints the same address with its access token below; open that one.)"
+	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .

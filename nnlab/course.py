@@ -49,7 +49,7 @@ NOTEBOOKS = (
         "Measuring how wrong a network is: MSE, MAE, cross-entropy, accuracy; why search fails.",
         (
             "categorical_cross_entropy", "binary_cross_entropy", "mean_squared_error",
-            "mean_absolute_error", "accuracy", "binary_accuracy", "plot_history",
+            "mean_absolute_error", "accuracy", "binary_accuracy", "plot_history", "plot_histories",
         ),
     ),
     Notebook(

@@ -57,3 +57,18 @@ def plot_history(history: dict, keys=("loss", "accuracy"), ax=None, *, title=Non
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_histories(histories: dict, key: str = "loss", ax=None, *, title=None, log=False):
+    """Compare runs: one curve of ``key`` per named history, e.g. ``{"SGD": h1, "Adam": h2}``."""
+    ax = _axes(ax)
+    for name, history in histories.items():
+        ax.plot(history.get("epoch", range(len(history[key]))), history[key], label=name)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(key)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
