@@ -130,8 +130,10 @@ class LabServer:
                 f"c.ServerApp.root_dir = {str(self.root)!r}",
                 f"c.IdentityProvider.token = {self.token!r}",
                 "c.ServerApp.terminals_enabled = False",
+                "c.ServerApp.allow_root = True",  # CI containers run as root
                 "c.LabApp.expose_app_in_browser = True",  # window.jupyterapp, as galata does
                 "c.LabApp.news_url = None",
+                "c.LabApp.extension_manager = 'readonly'",  # no PyPI queries
                 "c.LabApp.check_for_updates_class = 'jupyterlab.handlers.announcements.NeverCheckForUpdate'",
                 f"c.LabApp.user_settings_dir = {str(settings_dir)!r}",
                 f"c.LabApp.workspaces_dir = {str(self.work / 'workspaces')!r}",

@@ -20,4 +20,6 @@ def assert_gradient(loss_of, x, analytic, rtol=GRAD_RTOL):
     numeric = nnlab.numerical_gradient(loss_of, x)
     assert analytic.shape == x.shape
     err = nnlab.relative_error(analytic, numeric)
-    assert err < rtol, f"relative error {err:.2e} (analytic {analytic.ravel()[:4]}, numeric {numeric.ravel()[:4]})"
+    assert err < rtol, (
+        f"relative error {err:.2e} (analytic {analytic.ravel()[:4]}, numeric {numeric.ravel()[:4]})"
+    )

@@ -36,7 +36,8 @@ def test_softmax_backward_equals_explicit_jacobian_product(rng):
         [(np.diag(s) - np.outer(s, s)) @ d for s, d in zip(outputs, dvalues, strict=True)]
     )
     np.testing.assert_allclose(nnlab.softmax_backward(dvalues, outputs), explicit, atol=1e-15)
-    np.testing.assert_allclose(nnlab.softmax_jacobian(outputs)[2], np.diag(outputs[2]) - np.outer(outputs[2], outputs[2]))
+    s = outputs[2]
+    np.testing.assert_allclose(nnlab.softmax_jacobian(outputs)[2], np.diag(s) - np.outer(s, s))
 
 
 def test_known_values():

@@ -74,7 +74,8 @@ def test_other_schedules():
     assert nnlab.exponential_decay(0.2, 0.95, 2) == pytest.approx(0.2 * 0.9025)
     assert nnlab.inverse_sqrt_decay(0.2, 1.0, 4) == pytest.approx(0.1)
     assert nnlab.inverse_sqrt_decay(0.2, 0.5, 0) == pytest.approx(0.1)
-    assert [nnlab.step_decay(0.2, 0.5, 10, t) for t in (0, 9, 10, 25)] == pytest.approx([0.2, 0.2, 0.1, 0.05])
+    steps = [nnlab.step_decay(0.2, 0.5, 10, t) for t in (0, 9, 10, 25)]
+    assert steps == pytest.approx([0.2, 0.2, 0.1, 0.05])
 
 
 def test_optimizer_classes_apply_decay_then_count_steps():
