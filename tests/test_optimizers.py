@@ -88,8 +88,10 @@ def test_optimizer_classes_apply_decay_then_count_steps():
     assert opt.current_learning_rate == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("cls, update", [(nnlab.SGD, nnlab.sgd_update), (nnlab.Adagrad, nnlab.adagrad_update),
-                                         (nnlab.RMSprop, nnlab.rmsprop_update), (nnlab.Adam, nnlab.adam_update)])
+@pytest.mark.parametrize("cls, update", [
+    (nnlab.SGD, nnlab.sgd_update), (nnlab.Adagrad, nnlab.adagrad_update),
+    (nnlab.RMSprop, nnlab.rmsprop_update), (nnlab.Adam, nnlab.adam_update),
+])
 def test_classes_follow_their_update_functions(cls, update, rng):
     grads = [rng.standard_normal(3) for _ in range(3)]
     opt = cls(learning_rate=0.05)
