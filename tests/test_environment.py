@@ -19,7 +19,8 @@ def pyproject_names() -> set[str]:
 
 def environment_names() -> set[str]:
     names = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text().split("\ndependencies:", 1)[1]
+    for line in text.splitlines():
         match = re.match(r"^\s+-\s+([A-Za-z0-9_.\-]+)", line)
         if match and match.group(1) not in {"python", "pip", "-e"}:
             names.add(_name(match.group(1)))
