@@ -39,8 +39,8 @@ NOTEBOOKS = (
         "Neurons, layers as matrix products, activation functions, a 2-64-3 network's output.",
         (
             "dense_forward", "count_parameters", "linear", "step", "relu", "sigmoid", "tanh",
-            "softmax", "spiral_data", "vertical_data", "sine_data", "Dense", "ReLU", "Sigmoid",
-            "Tanh", "Softmax", "Linear", "init_book",
+            "softmax", "spiral_data", "Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
+            "init_book",
         ),
     ),
     Notebook(
@@ -50,6 +50,7 @@ NOTEBOOKS = (
         (
             "categorical_cross_entropy", "binary_cross_entropy", "mean_squared_error",
             "mean_absolute_error", "accuracy", "binary_accuracy", "plot_history", "plot_histories",
+            "vertical_data", "sine_data",
         ),
     ),
     Notebook(

@@ -203,7 +203,7 @@ class Model:
                         best_loss, best_params, waited = val["loss"], self.get_params(), 0
                     else:
                         waited += 1
-                        if waited > patience:
+                        if waited >= patience:  # `patience` epochs in a row without improvement
                             break
             if print_every and epoch % print_every == 0:
                 print(f"epoch: {epoch}, acc: {acc:.3f}, loss: {data_loss + reg_loss:.3f}, lr: {lr:.5g}")

@@ -49,7 +49,7 @@ def test_stored_from_one_fresh_run_without_errors(path):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=ids(ALL_NOTEBOOKS))
 def test_ignored_outputs_are_few_and_followed_by_asserts(path):
     cells = code_cells(load(path))
-    for i, cell in enumerate(cells):
+    for cell in cells:
         source = "".join(cell["source"])
         tags = cell.get("metadata", {}).get("tags", [])
         assert "NBVAL_SKIP" not in source and "nbval-skip" not in tags, "no cell may be skipped"
