@@ -1,8 +1,9 @@
 """pyproject.toml, environment.yml and the README must name the same dependencies."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
