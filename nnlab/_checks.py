@@ -23,12 +23,12 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
 
 
 def check_positive(value: float, name: str) -> None:
-    if not np.isfinite(value) or value <= 0:
+    if not 0 < value < np.inf:  # also False for NaN
         raise ValueError(f"{name} must be a positive number; got {value}")
 
 
 def check_non_negative(value: float, name: str) -> None:
-    if not np.isfinite(value) or value < 0:
+    if not 0 <= value < np.inf:  # also False for NaN
         raise ValueError(f"{name} must be >= 0; got {value}")
 
 

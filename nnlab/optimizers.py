@@ -1,8 +1,8 @@
 """Optimizers as pure update functions, learning-rate schedules, and optimizer classes.
 
 An update function takes a parameter, its gradient and the optimizer's state for that parameter
-(a dict, ``{}`` before the first step) and returns ``(new_param, new_state)``. It never
-mutates its arguments.
+(a dict, ``{}`` before the first step: missing moments count as zeros) and returns
+``(new_param, new_state)``. It never mutates its arguments.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ def sgd_update(param, grad, state, *, learning_rate: float, momentum: float = 0.
     check_non_negative(momentum, "momentum")
     if momentum == 0.0:
         return param - learning_rate * grad, dict(state)
-    update = momentum * state.get("momentum", np.zeros_like(param)) - learning_rate * grad
+    update = momentum * state.get("momentum", 0.0) - learning_rate * grad
     return param + update, {**state, "momentum": update}
 
 
 def adagrad_update(param, grad, state, *, learning_rate: float, epsilon: float = 1e-7):
     """Adagrad: cache = cache + grad²;   param = param − lr · grad / (√cache + ε)."""
     param, grad = _check_update(param, grad, learning_rate)
-    cache = state.get("cache", np.zeros_like(param)) + grad**2
+    cache = state.get("cache", 0.0) + grad**2
     return param - learning_rate * grad / (np.sqrt(cache) + epsilon), {**state, "cache": cache}
 
 
@@ -44,7 +44,7 @@ def rmsprop_update(
 ):
     """RMSprop: cache = ρ · cache + (1 − ρ) · grad²;   param = param − lr · grad / (√cache + ε)."""
     param, grad = _check_update(param, grad, learning_rate)
-    cache = rho * state.get("cache", np.zeros_like(param)) + (1 - rho) * grad**2
+    cache = rho * state.get("cache", 0.0) + (1 - rho) * grad**2
     return param - learning_rate * grad / (np.sqrt(cache) + epsilon), {**state, "cache": cache}
 
 
@@ -65,8 +65,8 @@ def adam_update(
     """
     param, grad = _check_update(param, grad, learning_rate)
     t = state.get("step", 0) + 1
-    m = beta_1 * state.get("m", np.zeros_like(param)) + (1 - beta_1) * grad
-    v = beta_2 * state.get("v", np.zeros_like(param)) + (1 - beta_2) * grad**2
+    m = beta_1 * state.get("m", 0.0) + (1 - beta_1) * grad
+    v = beta_2 * state.get("v", 0.0) + (1 - beta_2) * grad**2
     m_hat = m / (1 - beta_1**t)
     v_hat = v / (1 - beta_2**t)
     new_param = param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
