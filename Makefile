@@ -37,9 +37,15 @@ notebooks: $(VENV)/.installed
 			--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 $$nb || exit 1; \
 		$(VENV)/bin/nbstripout --keep-output --keep-count $$nb || exit 1; \
 	done
+	$(PY) -m nnlab exercises release  # student notebooks from the solutions, executed
+
+# Regenerate the student exercise notebooks (exercises/*.ipynb) from exercises/solutions/.
+release: $(VENV)/.installed
+	$(PY) -m nnlab exercises release
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_grading.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""The nnlab command line: ``nnlab grade ...`` and ``nnlab exercises release`` (also ``python -m nnlab``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+DEFAULT_SOLUTIONS = Path("exercises/solutions")
+DEFAULT_EXERCISES = Path("exercises")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnlab", description="The nnlab course's command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade exercise notebooks",
+                           description="Grade one notebook, or a class: files and directories of "
+                                       "notebooks (searched recursively).")
+    grade.add_argument("paths", nargs="+", metavar="SUBMISSION", help="notebooks or directories")
+    grade.add_argument("--csv", metavar="FILE", help="write one row per submission (atomically, "
+                       "after each graded submission)")
+    grade.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers")
+    grade.add_argument("--json", action="store_true", help="print a JSON report (same as --format json)")
+    grade.add_argument("--format", choices=("text", "json", "gradescope"), default="text",
+                       help="text (default), json, or gradescope (writes results.json)")
+    grade.add_argument("--output", metavar="FILE", default=None,
+                       help="where --format gradescope writes (default: results.json)")
+    grade.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                       help="time limit per task and per notebook cell, in seconds (default 10)")
+    grade.add_argument("--memory-mb", type=int, default=1024, metavar="MB",
+                       help="memory the student code may use, in MB (default 1024)")
+    grade.add_argument("--seed", type=int, default=0,
+                       help="seed of the grader's inputs (use a private one for a real exam)")
+
+    ex = sub.add_parser("exercises", help="manage the exercise notebooks")
+    ex_sub = ex.add_subparsers(dest="action", required=True)
+    rel = ex_sub.add_parser("release", help="generate the student notebooks from the solutions")
+    rel.add_argument("--solutions", type=Path, default=DEFAULT_SOLUTIONS, metavar="DIR")
+    rel.add_argument("--out", type=Path, default=DEFAULT_EXERCISES, metavar="DIR")
+    rel.add_argument("--no-execute", action="store_true",
+                     help="write the notebooks without executing them (no stored outputs)")
+    rel.add_argument("--check", action="store_true",
+                     help="only report student notebooks that drifted from the solutions (exit 1)")
+    return parser
+
+
+def _grade(args) -> int:
+    from .grading.grader import find_submissions, grade_many
+    from .grading.report import gradescope_results, json_report, text_report, write_csv, write_json
+
+    fmt = "json" if args.json else args.format
+    files = find_submissions(args.paths)
+    if not files:
+        print("nnlab grade: no notebooks found", file=sys.stderr)
+        return 2
+    if fmt == "gradescope" and len(files) != 1:
+        print("nnlab grade: --format gradescope grades exactly one submission", file=sys.stderr)
+        return 2
+    done: list[dict] = []
+
+    def on_result(report: dict) -> None:
+        done.append(report)
+        if args.csv:
+            write_csv(args.csv, done)  # rewritten after every submission: an interruption keeps them
+        if fmt == "text":
+            print(text_report(report), flush=True)
+        elif len(files) > 1:
+            status = report["error"] or f"{report['score']:g}/{report['max_score']:g}"
+            print(f"graded {report['submission']}: {status}", file=sys.stderr, flush=True)
+
+    try:
+        reports = grade_many(files, jobs=args.jobs, on_result=on_result, seed=args.seed,
+                             timeout=args.timeout, memory_mb=args.memory_mb)
+    except KeyboardInterrupt:
+        kept = f"; {len(done)} graded submissions kept in {args.csv}" if args.csv else ""
+        print(f"nnlab grade: interrupted{kept}", file=sys.stderr)
+        return 130
+    if fmt == "json":
+        data = [json_report(r) for r in reports]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    elif fmt == "gradescope":
+        out = args.output or "results.json"
+        write_json(out, gradescope_results(reports[0]))
+        print(f"wrote {out}", file=sys.stderr)
+    return 1 if any(r["error"] for r in reports) else 0
+
+
+def _release(args) -> int:
+    from .grading.release import release, solution_files
+
+    if not solution_files(args.solutions):
+        print(f"nnlab exercises release: no solution notebooks in {args.solutions}/ (run it from "
+              "the course folder, or pass --solutions)", file=sys.stderr)
+        return 2
+    drifted = release(args.solutions, args.out, run=not args.no_execute, check_only=args.check)
+    if args.check and drifted:
+        print("run `nnlab exercises release` to regenerate them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "grade":
+        signal.signal(signal.SIGTERM, _terminate)
+        return _grade(args)
+    return _release(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

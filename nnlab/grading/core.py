@@ -1,0 +1,331 @@
+"""What a graded task is, how outputs are compared, and how a score and its feedback are made.
+
+Everything here runs in the grader's own process: outputs of student code arrive as plain
+NumPy arrays (loaded with ``allow_pickle=False``) and are compared with references computed here.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+NUMERIC_KINDS = "biuf"
+STATUSES = ("passed", "partial", "failed", "not_attempted", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input chosen by the grader: ``run(fn)`` calls the function under test and returns
+    what is compared. ``data`` keeps arrays a custom comparator may need (e.g. the inputs)."""
+
+    label: str
+    run: Callable[[Any], Any]
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known-wrong variant: ``impl`` has the task's signature (or is a wrong value);
+    ``detect(case, got)`` may replace the output comparison for random outputs."""
+
+    feedback: str
+    impl: Any = None
+    detect: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A graded function (``kind="function"``) or answer variable (``kind="value"``)."""
+
+    name: str
+    points: float
+    reference: Any
+    cases: Callable[[np.random.Generator], list[Case]]
+    kind: str = "function"
+    mistakes: tuple[Mistake, ...] = ()
+    forbidden: tuple[str, ...] = ()  # dotted nnlab names the graded code may not call
+    compare: Callable | None = None  # (case, got, expected) -> None if right, else a message
+    rtol: float | None = None
+    output_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    title: str
+    tasks: tuple[Task, ...]
+
+    def task(self, name: str) -> Task:
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(name)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.points for t in self.tasks))
+
+
+def value_case(label: str = "your answer") -> list[Case]:
+    """The single case of an answer variable: the value itself, as a float array."""
+    return [Case(label, lambda v: np.asarray(v, dtype=np.float64))]
+
+
+def task_rng(seed: int, exercise: str, task: str) -> np.random.Generator:
+    """The same inputs for a task in every process: seeded by (seed, exercise, task)."""
+    return np.random.default_rng([int(seed), zlib.crc32(f"{exercise}/{task}".encode())])
+
+
+# ---- outputs as plain arrays ----
+
+class OutputError(TypeError):
+    """Student code returned something that is not numbers."""
+
+
+def flatten(value, prefix: str = "") -> dict[str, np.ndarray]:
+    """Nested tuples/lists/dicts of numbers -> {key: plain ndarray}, e.g. {"0": ..., "1.m": ...}.
+
+    Lists of scalars become one array; anything that is not numbers raises ``OutputError``.
+    """
+    if isinstance(value, dict):
+        out = {}
+        for key in sorted(value, key=str):
+            out.update(flatten(value[key], f"{prefix}{key}."))
+        return out
+    if isinstance(value, tuple | list) and not _all_scalars(value):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}{i}."))
+        return out
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, copy=True, subok=False)  # a plain ndarray: no subclass __eq__
+    elif isinstance(value, bool | int | float | np.number | np.bool_) or _all_scalars(value):
+        arr = np.array(value)
+    else:
+        raise OutputError(f"returned a {type(value).__name__}, expected numbers or NumPy arrays")
+    if arr.dtype.kind not in NUMERIC_KINDS:
+        raise OutputError(f"returned an array of dtype {arr.dtype}, expected numbers")
+    return {prefix.rstrip(".") or "value": arr}
+
+
+def _all_scalars(value) -> bool:
+    return isinstance(value, tuple | list) and all(
+        isinstance(v, bool | int | float | np.number | np.bool_) for v in value
+    )
+
+
+# ---- comparison ----
+
+def _rtol_for(dtype: np.dtype, task_rtol: float | None) -> float:
+    base = {2: 1e-2, 4: 1e-4}.get(dtype.itemsize, 1e-6) if dtype.kind == "f" else 1e-6
+    return max(base, task_rtol or 0.0)
+
+
+def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float | None = None) -> str | None:
+    """None if ``got`` matches ``expected``; otherwise a message that names the problem
+    (shape, dtype, max absolute/relative error, first mismatch) without giving the answer."""
+    if got.shape != expected.shape:
+        return _shape_message(got.shape, expected.shape)
+    if got.dtype.kind not in NUMERIC_KINDS:
+        return f"expected numbers, got dtype {got.dtype}"
+    if expected.dtype.kind in "biu":  # counts and indices are exact
+        if got.dtype.kind == "f" and not np.all(np.isfinite(got) & (got == np.round(got))):
+            return "expected whole numbers (indices or counts), got fractions"
+        bad = got.astype(np.float64) != expected.astype(np.float64)
+        if not bad.any():
+            return None
+        return f"{int(bad.sum())} of {bad.size} values differ; first at index {_first(bad)}"
+    g = got.astype(np.float64)
+    e = expected.astype(np.float64)
+    tol = _rtol_for(got.dtype, rtol)
+    finite = np.isfinite(e)
+    scale = float(np.max(np.abs(e[finite]))) if finite.any() else 0.0
+    with np.errstate(all="ignore"):
+        diff = np.abs(g - e)
+        same_special = (g == e) | (np.isnan(g) & np.isnan(e))  # inf == inf, nan matches nan
+        bad = np.where(finite, ~(diff <= tol * np.abs(e) + tol * scale + 1e-12), ~same_special)
+    if not bad.any():
+        return None
+    if np.isnan(g).any() and not np.isnan(e).any():
+        return f"your result contains nan (first at index {_first(np.isnan(g))}): overflow or 0/0?"
+    if np.isinf(g).any() and not np.isinf(e).any():
+        return f"your result contains inf (first at index {_first(np.isinf(g))}): overflow or log(0)?"
+    both = finite & np.isfinite(g)
+    max_abs = float(np.max(diff[both])) if both.any() else math.inf
+    with np.errstate(all="ignore"):
+        rel = diff[both] / np.maximum(np.abs(e[both]), 1e-300)
+    max_rel = float(np.max(rel)) if both.any() else math.inf
+    return (f"{int(bad.sum())} of {bad.size} values differ (max abs error {max_abs:.3g}, "
+            f"max rel error {max_rel:.3g}); first mismatch at index {_first(bad)}")
+
+
+def _first(mask: np.ndarray):
+    idx = np.argwhere(mask)[0]
+    return tuple(int(i) for i in idx) if mask.ndim else ()
+
+
+def _shape_message(got: tuple, expected: tuple) -> str:
+    msg = f"shape {got}, expected {expected}"
+    if len(got) + 1 == len(expected) and expected[-1] == 1 and got == expected[:-1]:
+        msg += ": a column (N, 1) was expected; keep the axis (keepdims=True) or reshape"
+    elif len(got) == len(expected) + 1 and got[-1] == 1 and got[:-1] == expected:
+        msg += ": drop the extra axis of length 1"
+    elif len(got) == 2 and got == expected[::-1]:
+        msg += ": transposed?"
+    elif (len(got) + 1 == len(expected) and expected[0] == 1 and got == expected[1:]):
+        msg += ": keep the first axis (keepdims=True)"
+    elif len(got) < len(expected):
+        msg += ": an axis went missing (a sum without keepdims, or the wrong axis?)"
+    return msg
+
+
+def compare_outputs(got: dict, expected: dict, rtol=None, names: Sequence[str] = ()) -> str | None:
+    """Compare two flattened outputs key by key; None if they match."""
+    if set(got) != set(expected):
+        if len(expected) == 1 and len(got) == 1:
+            return compare_arrays(next(iter(got.values())), next(iter(expected.values())), rtol)
+        return (f"returned {_describe(got)}, expected {_describe(expected)}")
+    for key in sorted(expected):
+        msg = compare_arrays(got[key], expected[key], rtol)
+        if msg is not None:
+            return f"{_name(key, names)}: {msg}" if len(expected) > 1 else msg
+    return None
+
+
+def _describe(flat: dict) -> str:
+    tops = sorted({k.split(".")[0] for k in flat})
+    if tops == ["value"]:
+        return "one value"
+    return f"{len(tops)} values"
+
+
+def _name(key: str, names: Sequence[str]) -> str:
+    head, _, rest = key.partition(".")
+    if head.isdigit() and int(head) < len(names):
+        head = names[int(head)]
+    return f"{head}[{rest}]" if rest else head
+
+
+# ---- grading one task from outputs ----
+
+@dataclass
+class CaseResult:
+    """What one case produced: flattened outputs, or an error (exception name and message)."""
+
+    outputs: dict | None = None
+    error: str | None = None
+    not_implemented: bool = False
+    missing: bool = False  # the function or answer variable is not defined at all
+
+
+@dataclass
+class TaskResult:
+    name: str
+    score: float
+    max_score: float
+    status: str
+    feedback: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "score": self.score, "max_score": self.max_score,
+                "status": self.status, "feedback": self.feedback}
+
+
+def reference_outputs(task: Task, cases: list[Case]) -> list[dict]:
+    return [run_quietly(case.run, task.reference) for case in cases]
+
+
+def run_quietly(run, obj):
+    """Run a case with warnings silenced (overflow warnings never change a result)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return flatten(run(obj))
+
+
+def _case_ok(task: Task, case: Case, got: dict, expected: dict) -> str | None:
+    if task.compare is not None:
+        return task.compare(case, got, expected)
+    return compare_outputs(got, expected, task.rtol, task.output_names)
+
+
+def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
+             timed_out: bool = False, uses_reference: str | None = None) -> TaskResult:
+    """Score a task from its case results (None = not run) and write the feedback."""
+    points = float(task.points)
+    if uses_reference:
+        return TaskResult(task.name, 0.0, points, "failed",
+                          f"{task.name} calls nnlab's own {uses_reference}: it scores 0. Write it "
+                          "yourself with NumPy (the grader replaces nnlab's version by a trap).")
+    expected = reference_outputs(task, cases)
+    ran = [r for r in results if r is not None]
+    if not ran and timed_out:
+        return TaskResult(task.name, 0.0, points, "timeout",
+                          f"{task.name} did not finish within the time limit (an infinite loop?)")
+    if ran and all(r.not_implemented for r in ran) and not timed_out:
+        what = "the function still raises NotImplementedError" if task.kind == "function" \
+            else f"{task.name} is not set yet"
+        return TaskResult(task.name, 0.0, points, "not_attempted", f"not attempted yet ({what})")
+    passed, messages, errors = 0, [], []
+    failing = []
+    for case, res, exp in zip(cases, results, expected, strict=True):
+        if res is None:
+            continue
+        if res.error is not None:
+            errors.append(f"{case.label}: {res.error}")
+            continue
+        msg = _case_ok(task, case, res.outputs, exp)
+        if msg is None:
+            passed += 1
+        else:
+            messages.append(f"{case.label}: {msg}")
+            failing.append((case, res.outputs, exp))
+    n = len(cases)
+    score = round(points * passed / n, 2) if n else 0.0
+    if timed_out:
+        status = "timeout"
+    elif passed == n:
+        status = "passed"
+    elif passed > 0:
+        status = "partial"
+    elif errors and not messages:
+        status = "error"
+    else:
+        status = "failed"
+    if status == "passed":
+        text = "the check passed" if n == 1 else f"all {n} checks passed"
+        return TaskResult(task.name, score, points, status, text)
+    head = f"{passed} of {n} checks passed"
+    if timed_out:
+        head += "; then the time limit was reached (an infinite loop?)"
+    hint = _match_mistake(task, failing) if failing else None
+    detail = [f"Likely mistake: {hint}"] if hint else messages[:1]
+    detail += errors[:1]
+    return TaskResult(task.name, score, points, status, ". ".join([head, *detail]))
+
+
+def _match_mistake(task: Task, failing) -> str | None:
+    """The first catalogued mistake whose outputs match the student's on every failing case."""
+    for mistake in task.mistakes:
+        votes = [_mistake_matches(task, mistake, case, got) for case, got, _ in failing]
+        if True in votes and False not in votes:  # None: this case cannot tell
+            return mistake.feedback
+    return None
+
+
+def _mistake_matches(task: Task, mistake: Mistake, case: Case, got: dict) -> bool | None:
+    try:
+        if mistake.detect is not None:
+            return mistake.detect(case, got)
+        wrong = run_quietly(case.run, mistake.impl)
+    except Exception:
+        return False
+    if task.compare is not None:
+        # Random outputs need the task's own comparator: "matches the wrong variant".
+        return task.compare(case, got, wrong) is None
+    return compare_outputs(got, wrong, task.rtol) is None

@@ -1,0 +1,79 @@
+"""Reports: a text summary, the class CSV (written atomically), Gradescope's results.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .tasks import EXERCISES
+
+
+def text_report(report: dict) -> str:
+    if report["error"]:
+        return f"{report['submission']}: ERROR: {report['error']}"
+    lines = [f"{report['submission']} ({report['exercise']}): "
+             f"{report['score']:g} / {report['max_score']:g}"]
+    width = max(len(t["name"]) for t in report["tasks"])
+    for t in report["tasks"]:
+        lines.append(f"  {t['name']:<{width}}  {t['score']:>5g}/{t['max_score']:<3g} "
+                     f"{t['status']:<13} {t['feedback']}")
+    return "\n".join(lines)
+
+
+def json_report(report: dict) -> dict:
+    keys = ("submission", "exercise", "score", "max_score", "tasks", "error")
+    return {k: report[k] for k in keys}
+
+
+def csv_columns(reports: list[dict]) -> list[str]:
+    seen = {r["exercise"] for r in reports if r["exercise"]}
+    tasks = [t.name for name, ex in EXERCISES.items() if name in seen for t in ex.tasks]
+    return ["submission", "exercise", *tasks, "score", "max_score", "error"]
+
+
+def write_csv(path, reports: list[dict]) -> None:
+    """Write the class CSV atomically: a temporary file in the same folder, then os.replace."""
+    path = Path(path)
+    buf = io.StringIO()
+    columns = csv_columns(reports)
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in sorted(reports, key=lambda r: (r["submission"], r["file"])):
+        row = {"submission": r["submission"], "exercise": r["exercise"] or "",
+               "score": r["score"], "max_score": r["max_score"], "error": r["error"] or ""}
+        row.update({t["name"]: t["score"] for t in r["tasks"]})
+        writer.writerow(row)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            fh.write(buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def gradescope_results(report: dict) -> dict:
+    """Gradescope's results.json: a total and one test per task (status passed or failed)."""
+    if report["error"]:
+        return {"score": 0.0, "output": f"This submission could not be graded: {report['error']}",
+                "tests": []}
+    tests = [{"name": t["name"], "score": t["score"], "max_score": t["max_score"],
+              "status": "passed" if t["status"] == "passed" else "failed",
+              "output": f"[{t['status']}] {t['feedback']}", "visibility": "visible"}
+             for t in report["tasks"]]
+    return {"score": report["score"], "output": f"{report['exercise']}: {report['score']:g} / "
+            f"{report['max_score']:g}", "tests": tests}
+
+
+def write_json(path, data) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
