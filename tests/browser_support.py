@@ -295,6 +295,11 @@ JS_RUN_ALL = """async () => {
     (err) => { state.done = {ok: false, error: String(err)}; });
 }"""
 
+JS_KERNEL_IDLE = """() => {
+  const session = window.__nnlab.panel.sessionContext.session;
+  return Boolean(session && session.kernel && session.kernel.status === 'idle');
+}"""
+
 JS_STATUS = """() => {
   const state = window.__nnlab;
   const panel = state.panel;
@@ -421,6 +426,8 @@ class LabBrowser:
 
     def run_all(self, run: NotebookRun, timeout: float = NOTEBOOK_RUN_TIMEOUT) -> dict:
         """Restart the kernel, run all cells and wait for the kernel to go idle."""
+        # A restart requested while the first kernel is still starting can leave it hanging.
+        self.page.wait_for_function(JS_KERNEL_IDLE, timeout=60_000)
         self.page.evaluate(JS_RUN_ALL)
         deadline = time.monotonic() + timeout
         idle_since = None
@@ -489,28 +496,21 @@ class LabBrowser:
         run.errors.append(f"cell {index}: moving its {sliders.count()} slider(s) did not change the figure")
 
     def _set_slider(self, slider) -> bool:
-        """Give the slider a new value by typing into its readout; False if it has none."""
-        readout = slider.locator(".widget-readout")
-        if readout.count() == 0 or readout.first.get_attribute("contenteditable") != "true":
-            handle = slider.locator(".noUi-handle")
-            if handle.count() == 0:
-                return False
-            handle.first.focus()
-            for _ in range(3):
-                handle.first.press("ArrowRight")
-            return True
-        handle = slider.locator(".noUi-handle").first
-        low = float(handle.get_attribute("aria-valuemin") or 0)
-        high = float(handle.get_attribute("aria-valuemax") or 1)
-        now = float(handle.get_attribute("aria-valuenow") or low)
-        target = low + 0.8 * (high - low)
-        if abs(target - now) < 0.1 * (high - low):
-            target = low + 0.25 * (high - low)
-        readout = readout.first
-        readout.click()
-        self.page.keyboard.press("Control+A")
-        self.page.keyboard.type(f"{target:.6g}")
-        self.page.keyboard.press("Enter")
+        """Move the slider three steps with the keyboard, as a learner could; False without a handle.
+
+        Keyboard steps work for every kind of slider (float, log, selection) and fire the same
+        change event as a drag, so ``continuous_update=False`` sliders update too.
+        """
+        handle = slider.locator(".noUi-handle")
+        if handle.count() == 0:
+            return False
+        handle = handle.first
+        now = float(handle.get_attribute("aria-valuenow") or 0)
+        high = float(handle.get_attribute("aria-valuemax") or 0)
+        key = "ArrowRight" if now < high else "ArrowLeft"
+        handle.focus()
+        for _ in range(3):
+            handle.press(key)
         return True
 
     def _wait_for_images(self, index: int, timeout: float = 10.0) -> list[str]:
@@ -534,6 +534,7 @@ class LabBrowser:
     def run_notebook(self, relpath: str, screenshot: str | None = None) -> NotebookRun:
         """Open, restart and run all, check errors and widgets, close. Screenshot on failure."""
         run = NotebookRun(relpath)
+        self.console_errors.clear()
         start = time.monotonic()
         try:
             self.open(relpath)
@@ -546,6 +547,7 @@ class LabBrowser:
             if run.errors:
                 path = self.screenshot(f"failure-{name}.png")
                 run.notes.append(f"screenshot: {path.relative_to(ROOT)}")
+                run.notes.extend(f"browser console: {m}" for m in self.console_errors[-5:])
             elif screenshot:
                 self._show_for_screenshot(run)
                 self.screenshot(screenshot)
@@ -571,8 +573,8 @@ class LabBrowser:
         if run.widget_cells and widget.count():
             widget.scroll_into_view_if_needed()
             self.page.evaluate("""() => {
-              const w = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .widget-slider');
-              const cell = w.closest('.jp-Cell');
+              const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+              const cell = panel.querySelector('.jp-Cell .widget-slider').closest('.jp-Cell');
               cell.scrollIntoView({block: 'start'});
             }""")
         else:
