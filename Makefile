@@ -46,6 +46,7 @@ release: $(VENV)/.installed
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_widgets.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
