@@ -15,25 +15,17 @@ from functools import lru_cache
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..data import spiral_data
 from ..dropout import dropout_forward
 from ..model import Model
 from ..optimizers import Adam
 from ..plotting import plot_decision_boundary
+from .regularization import spiral_split  # the same data as notebook 06
 
 RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 SIZES = (2, 64, 64, 3)
 EPOCHS = 400
 SEED = 0  # the notebook's SEED: same data, same initial weights
 MASK_SHAPE = (16, 64)  # 16 samples x 64 hidden units
-
-
-def spiral_split(seed: int = SEED):
-    """The notebook's data: X_train (300, 2), y_train (300,), X_test (300, 2), y_test (300,)."""
-    rng = np.random.default_rng(seed)
-    X_train, y_train = spiral_data(100, 3, rng=rng)
-    X_test, y_test = spiral_data(100, 3, rng=rng)
-    return X_train, y_train, X_test, y_test
 
 
 @lru_cache(maxsize=32)
