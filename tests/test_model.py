@@ -66,19 +66,6 @@ def test_whole_network_gradients(loss, n_out, rng):
         assert_gradient(total_loss, param, analytic[i])
 
 
-def test_early_stopping_restores_the_best_weights():
-    rng = np.random.default_rng(4)
-    X, y = nnlab.spiral_data(30, 3, rng=rng)
-    X_val, y_val = nnlab.spiral_data(30, 3, rng=rng)
-    model = nnlab.Model.mlp([2, 128, 128, 3], rng=rng, optimizer=nnlab.Adam(0.02))
-    history = model.fit(X, y, epochs=3000, validation_data=(X_val, y_val), patience=50)
-    stopped = len(history["val_loss"])
-    assert stopped < 3000
-    best = history["best_epoch"]
-    assert stopped == best + 51  # patience epochs without improvement after the best one
-    assert model.evaluate(X_val, y_val)["loss"] == pytest.approx(min(history["val_loss"]))
-
-
 def test_divergence_stops_with_epoch_and_hint():
     rng = np.random.default_rng(0)
     X, y = nnlab.spiral_data(20, 3, rng=rng)
