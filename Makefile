@@ -20,7 +20,8 @@ lab: $(VENV)/.installed
 	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/00_start_here.ipynb"
 	@echo "(JupyterLab prints the same address with its access token below; open that one.)"
 	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --ServerApp.root_dir=. \
-		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .

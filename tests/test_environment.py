@@ -1,6 +1,7 @@
 """pyproject.toml, environment.yml and the README must name the same dependencies."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import tomllib
@@ -53,3 +54,10 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and "make lab" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, re.M)
+
+
+def test_make_lab_serves_the_course_on_the_chosen_port():
+    dry_run = subprocess.run(["make", "-n", "lab", "PORT=8899"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+    assert "jupyter lab --no-browser --port=8899" in dry_run
+    assert "default_url=/lab/tree/notebooks/00_start_here.ipynb" in dry_run
