@@ -24,8 +24,8 @@ from nnlab.grading import grade_many  # noqa: E402
 
 MISTAKES = {
     "02_loss": "def mean_squared_error(y_pred, y_true):\n    return np.sum((y_true - y_pred) ** 2)\n",
-    "06_regularization": "def l2_gradient(weights, lam):\n    return lam * weights\n",
-    "05_optimizers": ("def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, "
+    "09_regularization": "def l2_gradient(weights, lam):\n    return lam * weights\n",
+    "07_optimizers": ("def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, "
                       "beta_2=0.999, epsilon=1e-7):\n"
                       "    m = beta_1 * state.get('m', 0) + (1 - beta_1) * grad\n"
                       "    v = beta_2 * state.get('v', 0) + (1 - beta_2) * grad**2\n"
@@ -46,11 +46,11 @@ def _write(folder: Path, name: str, exercise: str, *, student=False, extra=None)
 def mixed_set(folder: Path, copy: int) -> list[Path]:
     files = [
         _write(folder, f"c{copy}_sol_01", "01_forward_pass"),
-        _write(folder, f"c{copy}_sol_04", "04_worked_example_2-2-2"),
-        _write(folder, f"c{copy}_sol_09", "09_k_fold"),
+        _write(folder, f"c{copy}_sol_04", "05_worked_example_2-2-2"),
+        _write(folder, f"c{copy}_sol_09", "12_k_fold"),
         _write(folder, f"c{copy}_fresh_03", "03_backprop_derivation", student=True),
-        _write(folder, f"c{copy}_fresh_08", "08_validation", student=True),
-        _write(folder, f"c{copy}_exit_07", "07_dropout",
+        _write(folder, f"c{copy}_fresh_08", "11_validation", student=True),
+        _write(folder, f"c{copy}_exit_07", "10_dropout",
                extra="import os\ndef dropout_backward(dvalues, mask):\n    os._exit(1)\n"),
     ]
     files += [_write(folder, f"c{copy}_wrong_{ex[:2]}", ex, extra=code) for ex, code in MISTAKES.items()]

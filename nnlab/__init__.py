@@ -39,6 +39,9 @@ from .layers import (
     init_zeros,
 )
 from .losses import (
+    BinaryCrossEntropy,
+    MeanSquaredError,
+    SoftmaxCrossEntropy,
     accuracy,
     binary_accuracy,
     binary_cross_entropy,

@@ -21,7 +21,7 @@ nnlab.setup()  # print options and small figures
 SEED = 0"""
 
 # Helpers for displaying things, usable from the first notebook on.
-ALWAYS_ALLOWED = frozenset({"setup", "show", "plot_data", "widgets"})
+ALWAYS_ALLOWED = frozenset({"setup", "show", "plot_data", "widgets", "TrainingDivergedError"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Notebook:
     title: str
     summary: str
     introduces: tuple[str, ...]
+    has_exercise: bool = True  # exercises/<stem>.ipynb exists
 
 
 NOTEBOOKS = (
@@ -39,14 +40,13 @@ NOTEBOOKS = (
         "Neurons, layers as matrix products, activation functions, a 2-64-3 network's output.",
         (
             "dense_forward", "count_parameters", "linear", "step", "relu", "sigmoid", "tanh",
-            "softmax", "spiral_data", "Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
-            "init_book",
+            "softmax", "spiral_data", "init_book",
         ),
     ),
     Notebook(
         "02_loss",
         "Loss",
-        "Measuring how wrong a network is: MSE, MAE, cross-entropy, accuracy; why search fails.",
+        "Measuring how wrong a network is: MSE, MAE, cross-entropy, accuracy; random search.",
         (
             "categorical_cross_entropy", "binary_cross_entropy", "mean_squared_error",
             "mean_absolute_error", "accuracy", "binary_accuracy", "plot_history", "plot_histories",
@@ -56,54 +56,79 @@ NOTEBOOKS = (
     Notebook(
         "03_backprop_derivation",
         "Backpropagation",
-        "Derivatives, the chain rule, every layer's gradient, gradient checking, first training.",
+        "Derivatives, the chain rule, the gradient of every layer, activation and loss.",
         (
-            "dense_backward", "relu_backward", "sigmoid_backward", "tanh_backward",
-            "softmax_backward", "softmax_jacobian", "categorical_cross_entropy_backward",
-            "softmax_cross_entropy_backward", "binary_cross_entropy_backward",
-            "mean_squared_error_backward", "mean_absolute_error_backward", "numerical_gradient",
+            "numerical_gradient", "dense_backward", "relu_backward", "sigmoid_backward",
+            "tanh_backward", "softmax_backward", "softmax_jacobian",
+            "categorical_cross_entropy_backward", "softmax_cross_entropy_backward",
+            "binary_cross_entropy_backward", "mean_squared_error_backward",
+            "mean_absolute_error_backward",
+        ),
+    ),
+    Notebook(
+        "04_gradient_checking",
+        "Gradient checking, initialisation and a first training run",
+        "Checking gradients numerically, why weights must start unequal, gradient descent.",
+        (
             "relative_error", "init_zeros", "init_uniform", "init_he", "init_xavier",
             "INITIALIZERS", "plot_decision_boundary",
         ),
+        has_exercise=False,
     ),
     Notebook(
-        "04_worked_example_2-2-2",
+        "05_worked_example_2-2-2",
         "A worked example: the 2-2-2 sigmoid network",
-        "Every number of one backpropagation step by hand, then with nnlab, then 10,000 steps.",
+        "Every number of one backpropagation step by hand, then vectorised, then 10,000 steps.",
         (),
     ),
     Notebook(
-        "05_optimizers",
-        "Optimizers",
-        "Learning rate, mini-batches, decay, momentum, Adagrad, RMSprop, Adam; the Model class.",
+        "06_layers_and_training",
+        "Layers as objects, and the training loop",
+        "Dense, activation and loss classes; the training loop by hand; mini-batches; a Model.",
         (
-            "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "inverse_time_decay",
-            "exponential_decay", "inverse_sqrt_decay", "step_decay", "SGD", "Adagrad", "RMSprop",
-            "Adam", "Model", "TrainingDivergedError", "iterate_minibatches",
+            "Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear", "SoftmaxCrossEntropy",
+            "BinaryCrossEntropy", "MeanSquaredError", "iterate_minibatches", "SGD", "Model",
+        ),
+        has_exercise=False,
+    ),
+    Notebook(
+        "07_optimizers",
+        "Optimizers: the learning rate, decay and momentum",
+        "Learning rate, batch sizes, learning-rate decay, weighted averages, SGD with momentum.",
+        (
+            "sgd_update", "inverse_time_decay", "exponential_decay", "inverse_sqrt_decay",
+            "step_decay",
         ),
     ),
     Notebook(
-        "06_regularization",
+        "08_adaptive_optimizers",
+        "Adaptive optimizers: Adagrad, RMSprop, Adam",
+        "Per-parameter learning rates, the optimizer classes, the book's Adam result.",
+        ("adagrad_update", "rmsprop_update", "adam_update", "Adagrad", "RMSprop", "Adam"),
+        has_exercise=False,
+    ),
+    Notebook(
+        "09_regularization",
         "Regularization",
         "Overfitting made visible; L1 and L2 penalties, forward and backward.",
         ("l1_penalty", "l1_gradient", "l2_penalty", "l2_gradient"),
     ),
     Notebook(
-        "07_dropout",
+        "10_dropout",
         "Dropout",
         "Inverted dropout: masks, rescaling, training versus inference.",
         ("dropout_forward", "dropout_backward", "Dropout"),
     ),
     Notebook(
-        "08_validation",
+        "11_validation",
         "Validation",
         "Training, validation and test sets; scaling without leakage; early stopping; tuning.",
         ("train_val_test_split", "MaxAbsScaler", "MinMaxScaler", "StandardScaler"),
     ),
     Notebook(
-        "09_k_fold",
+        "12_k_fold",
         "k-fold cross-validation",
-        "Folds, stratification, mean ± std accuracy, model selection on the Iris data.",
+        "Folds, stratification, confidence intervals, model selection on the Iris data.",
         ("k_fold_indices", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES"),
     ),
 )

@@ -30,13 +30,15 @@ class Model:
     >>> history = model.fit(X, y, epochs=1001)
     """
 
-    def __init__(self, layers, *, loss: str = "softmax_cross_entropy", optimizer=None):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {sorted(LOSSES)}; got {loss!r}")
+    def __init__(self, layers, *, loss="softmax_cross_entropy", optimizer=None):
+        if isinstance(loss, str):
+            if loss not in LOSSES:
+                raise ValueError(f"loss must be one of {sorted(LOSSES)}; got {loss!r}")
+            loss = LOSSES[loss]()
         if optimizer is not None and not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be an nnlab optimizer; got {type(optimizer).__name__}")
         self.layers = list(layers)
-        self.loss = LOSSES[loss]()
+        self.loss = loss  # an object with output, prepare_targets, loss, backward, accuracy
         self.optimizer = optimizer if optimizer is not None else Adam()
         self._trainable = [layer for layer in self.layers if isinstance(layer, Dense)]
         if not self._trainable:

@@ -158,7 +158,7 @@ def test_a_shuffle_that_differs_from_the_reference_still_passes():
 
 def test_catalogued_mistakes_injected_into_solutions_end_to_end(tmp_path):
     injected = {
-        "05_optimizers": ("adam_update", '''
+        "07_optimizers": ("adam_update", '''
 def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     m = beta_1 * state.get("m", np.zeros_like(param)) + (1 - beta_1) * grad
     v = beta_2 * state.get("v", np.zeros_like(param)) + (1 - beta_2) * grad**2
@@ -169,7 +169,7 @@ def softmax(x):
     e = np.exp(x)
     return e / e.sum(axis=1, keepdims=True)
 ''', "without the max shift overflows"),
-        "06_regularization": ("regularized_gradients", '''
+        "09_regularization": ("regularized_gradients", '''
 def regularized_gradients(weights, biases, dweights, dbiases, weight_l1, weight_l2, bias_l1, bias_l2):
     dweights, dbiases = dweights.copy(), dbiases.copy()
     if weight_l1 > 0:
@@ -193,7 +193,7 @@ def numerical_gradient(f, x, epsilon=1e-5):
         grad.flat[i] = (f(x_plus) - f(x_minus)) / (2 * epsilon)
     return grad
 ''', "alias, not a copy"),
-        "04_worked_example_2-2-2": ("output_delta", '''
+        "05_worked_example_2-2-2": ("output_delta", '''
 def output_delta(outputs, targets):
     return (outputs - targets) * targets * (1 - targets)
 ''', "g'(target) instead of g'(output)"),
@@ -293,7 +293,7 @@ def test_mistake_without_impl_or_detect_never_matches():
 def test_a_deleted_function_is_an_error_and_a_deleted_answer_not_attempted(tmp_path):
     import nbformat
 
-    path = submission(tmp_path, "05_optimizers", student=True)
+    path = submission(tmp_path, "07_optimizers", student=True)
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells
                 if "def adam_update" not in c.source and "answer_lr_epoch_2 = None" not in c.source]

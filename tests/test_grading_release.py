@@ -23,11 +23,11 @@ def test_student_notebooks_match_what_release_generates():
 def test_drift_is_detected(tmp_path):
     for sol in SOLUTIONS.glob("*.ipynb"):
         (tmp_path / sol.name).write_bytes((STUDENT / sol.name).read_bytes())
-    nb = nbformat.read(tmp_path / "05_optimizers.ipynb", as_version=4)
+    nb = nbformat.read(tmp_path / "07_optimizers.ipynb", as_version=4)
     nb.cells[-1].source += "\n# edited by hand"
-    nbformat.write(nb, tmp_path / "05_optimizers.ipynb")
+    nbformat.write(nb, tmp_path / "07_optimizers.ipynb")
     drifted = release(SOLUTIONS, tmp_path, check_only=True, log=lambda msg: None)
-    assert [p.name for p in drifted] == ["05_optimizers.ipynb"]
+    assert [p.name for p in drifted] == ["07_optimizers.ipynb"]
 
 
 def test_strip_solutions_inside_functions_and_at_top_level():

@@ -191,7 +191,7 @@ CHEATS = {
 
 @pytest.mark.parametrize("how", sorted(CHEATS))
 def test_calling_nnlabs_own_implementation_scores_zero(tmp_path, how):
-    report = _grade(tmp_path, "05_optimizers", CHEATS[how])
+    report = _grade(tmp_path, "07_optimizers", CHEATS[how])
     task = by_task(report)["adam_update"]
     assert task["score"] == 0
     assert "calls nnlab's own" in task["feedback"] and "adam_update" in task["feedback"]
@@ -201,19 +201,19 @@ def test_calling_nnlabs_own_implementation_scores_zero(tmp_path, how):
 def test_a_demo_cell_comparing_with_nnlab_is_fine(tmp_path):
     code = ("p, s = nnlab.adam_update(np.ones(2), np.ones(2), {}, learning_rate=0.1)\n"
             "print(np.allclose(p, adam_update(np.ones(2), np.ones(2), {}, learning_rate=0.1)[0]))\n")
-    report = _grade(tmp_path, "05_optimizers", code)
+    report = _grade(tmp_path, "07_optimizers", code)
     assert report["score"] == report["max_score"]
 
 
 def test_reading_the_answer_key_scores_zero(tmp_path):
     code = "from nnlab.grading.tasks import worked_example\nanswer_w5_new = worked_example.W5_NEW\n"
-    report = _grade(tmp_path, "04_worked_example_2-2-2", code)
+    report = _grade(tmp_path, "05_worked_example_2-2-2", code)
     assert report["score"] == 0
     assert "answer key" in report["tasks"][0]["feedback"]
 
 
 def test_static_check_sees_aliases_but_not_unrelated_nnlab_use():
-    ex = EXERCISES["05_optimizers"]
+    ex = EXERCISES["07_optimizers"]
     cells = ["import nnlab\nfrom nnlab import adam_update as a",
              "def adam_update(p, g, s, **kw):\n    return a(p, g, s, **kw)",
              "def rmsprop_update(p, g, s, **kw):\n    return nnlab.relu(p), s"]
@@ -230,22 +230,22 @@ def test_grading_never_modifies_the_submission(tmp_path):
 
 
 def test_bad_files_get_a_clear_error_and_the_batch_goes_on(tmp_path):
-    good = submission(tmp_path, "07_dropout", name="alice_07_dropout.ipynb")
-    submission(tmp_path, "07_dropout", name="homework.ipynb")
-    submission(tmp_path, "07_dropout", name="homework2.ipynb", metadata=False)
-    truncated = tmp_path / "bob_07_dropout.ipynb"
+    good = submission(tmp_path, "10_dropout", name="alice_10_dropout.ipynb")
+    submission(tmp_path, "10_dropout", name="homework.ipynb")
+    submission(tmp_path, "10_dropout", name="homework2.ipynb", metadata=False)
+    truncated = tmp_path / "bob_10_dropout.ipynb"
     truncated.write_bytes(good.read_bytes()[:500])
-    not_json = tmp_path / "carol_07_dropout.ipynb"
+    not_json = tmp_path / "carol_10_dropout.ipynb"
     not_json.write_text("this is not a notebook")
-    binary = tmp_path / "dave_07_dropout.ipynb"
+    binary = tmp_path / "dave_10_dropout.ipynb"
     binary.write_bytes(bytes(range(256)))
     reports = {r["submission"]: r for r in grade_many([tmp_path], jobs=2)}
-    assert reports["alice_07_dropout"]["score"] == reports["alice_07_dropout"]["max_score"]
+    assert reports["alice_10_dropout"]["score"] == reports["alice_10_dropout"]["max_score"]
     assert reports["homework"]["score"] == reports["homework"]["max_score"]  # metadata says which
     assert "cannot tell which exercise" in reports["homework2"]["error"]
-    assert "truncated or not JSON" in reports["bob_07_dropout"]["error"]
-    assert "truncated or not JSON" in reports["carol_07_dropout"]["error"]
-    assert "not UTF-8" in reports["dave_07_dropout"]["error"]
+    assert "truncated or not JSON" in reports["bob_10_dropout"]["error"]
+    assert "truncated or not JSON" in reports["carol_10_dropout"]["error"]
+    assert "not UTF-8" in reports["dave_10_dropout"]["error"]
 
 
 def _cli(*args, cwd=ROOT):
@@ -287,7 +287,7 @@ def test_cli_csv_json_and_gradescope(tmp_path):
 def test_an_interrupted_run_keeps_the_rows_already_graded(tmp_path):
     from nnlab.grading.report import write_csv
 
-    files = [submission(tmp_path, "08_validation", name=f"s{i}_08_validation.ipynb") for i in range(4)]
+    files = [submission(tmp_path, "11_validation", name=f"s{i}_11_validation.ipynb") for i in range(4)]
     csv_path = tmp_path / "grades.csv"
     done = []
 
@@ -306,7 +306,7 @@ def test_an_interrupted_run_keeps_the_rows_already_graded(tmp_path):
 
 def test_the_cli_reports_an_interruption(tmp_path):
     slow = "import time\ntime.sleep(30)\n"
-    files = [submission(tmp_path, "08_validation", name=f"s{i}_08_validation.ipynb",
+    files = [submission(tmp_path, "11_validation", name=f"s{i}_11_validation.ipynb",
                         prepend=[slow] if i else []) for i in range(3)]
     proc = subprocess.Popen([sys.executable, "-m", "nnlab", "grade", *map(str, files), "--csv",
                              str(tmp_path / "g.csv"), "--timeout", "60"], cwd=ROOT,
@@ -319,4 +319,4 @@ def test_the_cli_reports_an_interruption(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "kept" in err
     rows = list(csv.DictReader((tmp_path / "g.csv").open()))
-    assert [r["submission"] for r in rows] == ["s0_08_validation"]
+    assert [r["submission"] for r in rows] == ["s0_11_validation"]

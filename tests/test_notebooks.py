@@ -4,6 +4,7 @@ Strict nbval (run by `make test`) compares the outputs; these checks make sure t
 something to compare and that the course's conventions hold.
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -85,11 +86,13 @@ def test_course_notebook_conventions(path):
         used = set(re.findall(r"\bnnlab\.([A-Za-z_]\w*)", source))
         early = sorted(used - allowed)
         assert not early, f"{path.stem} uses nnlab names not introduced yet: {early}"
+    assert len(nb["cells"]) <= 75, f"{len(nb['cells'])} cells: split the notebook (at most 75)"
     last = nb["cells"][-1]
     assert last["cell_type"] == "markdown"
     text = "".join(last["source"])
-    assert f"](../exercises/{path.stem}.ipynb)" in text, "end with a link to the exercises"
     index = [nb_.stem for nb_ in course.NOTEBOOKS].index(path.stem)
+    if course.NOTEBOOKS[index].has_exercise:
+        assert f"](../exercises/{path.stem}.ipynb)" in text, "end with a link to the exercises"
     following = course.NOTEBOOKS[index + 1].stem if index + 1 < len(course.NOTEBOOKS) else "00_start_here"
     assert f"]({following}.ipynb)" in text, "end with a link to the next notebook"
 
@@ -111,3 +114,90 @@ def test_sanitize_file_pairs_regex_and_replace():
     for regex, replace in zip(entries[::2], entries[1::2], strict=True):
         assert regex.startswith("regex: ") and replace.startswith("replace: ")
         assert lines.index(replace) == lines.index(regex) + 1
+
+
+def test_exercise_flags_match_the_exercise_files():
+    for notebook in course.NOTEBOOKS:
+        exists = (ROOT / "exercises" / f"{notebook.stem}.ipynb").exists()
+        assert exists == notebook.has_exercise, notebook.stem
+
+
+# ---- the course's rule, read from the notebooks' own code: build it, check it, then import it ----
+
+def exempt(name: str) -> bool:
+    """Display helpers, data loaders, constants and error types need no learner version."""
+    return (name in {"setup", "show", "widgets"} or name.startswith(("plot_", "load_"))
+            or name.endswith(("_data", "Error")) or name.isupper())
+
+
+def learner_name(name: str) -> str:
+    """The learner's version of an nnlab name: my_<name> for a function, My<Name> for a class."""
+    return f"My{name}" if name[0].isupper() else f"my_{name}"
+
+
+def python_source(cell) -> str:
+    """A code cell's source with IPython magics and shell lines blanked out, ready for ast."""
+    lines = "".join(cell["source"]).splitlines()
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
+def cell_names(cell):
+    """(learner definitions, names read, nnlab names used) of one code cell."""
+    tree = ast.parse(python_source(cell))
+    defined, read, used = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
+                isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)):
+            name = getattr(node, "name", None) or node.id
+            if name.startswith(("my_", "My")):
+                defined.add(name)
+        elif isinstance(node, ast.Name):
+            read.add(node.id)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id == "nnlab"):
+            used.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnlab":
+            used.update(alias.name for alias in node.names)
+    return defined, read, used
+
+
+def rule_violations():
+    """Every first use of an nnlab name that the course has not had the learner build and check.
+
+    The first cell that uses ``nnlab.X`` must also use the learner's ``my_x`` / ``MyX``, which an
+    earlier cell (or the same one) of this or an earlier notebook defined: that is the check cell.
+    """
+    built, checked, problems = set(), set(), []
+    for notebook in course.NOTEBOOKS:
+        path = ROOT / "notebooks" / f"{notebook.stem}.ipynb"
+        if not path.exists():
+            continue
+        for number, cell in enumerate(code_cells(load(path)), start=1):
+            defined, read, used = cell_names(cell)
+            built |= defined
+            for name in sorted(used - checked):
+                if exempt(name):
+                    continue
+                mine = learner_name(name)
+                if mine in built and mine in read | defined:
+                    checked.add(name)
+                else:
+                    problems.append(f"{notebook.stem} code cell {number}: nnlab.{name} is used "
+                                    f"before the learner builds {mine} and checks it against it")
+    return problems
+
+
+def test_every_nnlab_name_is_built_by_the_learner_first():
+    assert rule_violations() == []
+
+
+def test_the_rule_catches_a_name_used_before_it_is_built():
+    cell = {"source": ["model = nnlab.Model([nnlab.Dense(2, 3, rng=rng)])\n"]}
+    defined, read, used = cell_names(cell)
+    assert used == {"Model", "Dense"} and not defined
+    mine = {"source": ["class MyDense:\n    pass\n", "print(MyDense, nnlab.Dense)\n"]}
+    defined, read, used = cell_names(mine)
+    assert defined == {"MyDense"} and "MyDense" in read and used == {"Dense"}
+    assert exempt("spiral_data") and exempt("plot_history") and exempt("IRIS_CLASSES")
+    assert not exempt("Dense") and learner_name("Dense") == "MyDense"
+    assert learner_name("adam_update") == "my_adam_update"

@@ -25,7 +25,7 @@ LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 SIZES = (2, 64, 64, 3)
 EPOCHS = 400
 SEED = 0  # the notebook's SEED: same data, same initial weights
-HIST_RANGE = (-1.5, 1.5)  # fixed bins, so histograms for different λ can be compared
+HIST_RANGE = (-2.0, 2.0)  # fixed bins, so histograms for different λ can be compared
 
 
 def spiral_split(seed: int = SEED):
@@ -58,7 +58,7 @@ def train_l2_model(lam: float, seed: int = SEED, epochs: int = EPOCHS):
 
 def plot_l2_boundary(lam: float = 1e-3, *, fig=None):
     """Left: the decision boundary of the network trained with L2 strength ``lam``, training
-    points on top. Right: a histogram of its hidden-to-hidden weights (64 x 64).
+    points on top. Right: a histogram (log scale) of its hidden-to-hidden weights (64 x 64).
     The title gives train and test accuracy. Returns the figure.
     """
     if lam < 0:
@@ -73,8 +73,10 @@ def plot_l2_boundary(lam: float = 1e-3, *, fig=None):
     ax_boundary.set_title(f"λ = {lam:g}: train {train_acc:.2f}, test {test_acc:.2f}")
     hidden = [layer for layer in model.layers if isinstance(layer, Dense)][1].weights
     # weights beyond the range are counted in the end bins
-    ax_hist.hist(np.clip(hidden.ravel(), *HIST_RANGE), bins=60, range=HIST_RANGE, color="tab:blue")
+    ax_hist.hist(np.clip(hidden.ravel(), *HIST_RANGE), bins=80, range=HIST_RANGE, color="tab:blue")
     ax_hist.set_xlabel("weight (64 x 64 hidden layer)")
+    ax_hist.set_yscale("log")
+    ax_hist.set_ylim(0.8, 64 * 64)
     ax_hist.set_ylabel("count")
     ax_hist.set_title(f"Σw² = {np.sum(hidden**2):.1f}, max |w| = {np.max(np.abs(hidden)):.1f}")
     fig.tight_layout()

@@ -74,7 +74,7 @@ def _backward_cases(rng):
 
 
 EXERCISE = Exercise(
-    "07_dropout",
+    "10_dropout",
     "Dropout",
     (
         Task(

@@ -121,7 +121,7 @@ def _swapped(X, y, folds, fit):
 
 
 EXERCISE = Exercise(
-    "09_k_fold",
+    "12_k_fold",
     "k-fold cross-validation",
     (
         Task(

@@ -89,7 +89,7 @@ def _with(fn, **fixed):
 
 
 EXERCISE = Exercise(
-    "05_optimizers",
+    "07_optimizers",
     "Optimizers",
     (
         Task(

@@ -64,7 +64,7 @@ def _reg_cases(rng):
 
 
 EXERCISE = Exercise(
-    "06_regularization",
+    "09_regularization",
     "Regularization",
     (
         Task(

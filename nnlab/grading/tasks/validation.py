@@ -80,7 +80,7 @@ def _stopping_cases(rng):
 
 
 EXERCISE = Exercise(
-    "08_validation",
+    "11_validation",
     "Validation",
     (
         Task(

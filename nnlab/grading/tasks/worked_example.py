@@ -62,7 +62,7 @@ def _hidden_cases(rng):
 
 
 EXERCISE = Exercise(
-    "04_worked_example_2-2-2",
+    "05_worked_example_2-2-2",
     "A worked example: the 2-2-2 sigmoid network",
     (
         Task(
