@@ -221,7 +221,7 @@ class Model:
     def _step(self) -> None:
         params = [p for layer in self._trainable for p in layer.params]
         grads = [g for layer in self._trainable for g in layer.grads]
-        self.set_params(self.optimizer.step(params, grads))
+        self.optimizer.step(params, grads)
 
     def __repr__(self) -> str:
         return f"Model({self.layers}, loss={type(self.loss).__name__}, optimizer={self.optimizer})"

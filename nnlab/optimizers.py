@@ -100,7 +100,7 @@ def step_decay(learning_rate: float, drop: float, every: int, step: int) -> floa
 class Optimizer:
     """Base class: applies ``_update`` to each (param, grad) pair with inverse-time decay.
 
-    ``step(params, grads)`` returns the updated parameter list and advances the iteration count.
+    ``step(params, grads)`` updates the parameter arrays in place and advances the iteration count.
     """
 
     _update = staticmethod(sgd_update)
@@ -118,22 +118,20 @@ class Optimizer:
     def current_learning_rate(self) -> float:
         return inverse_time_decay(self.learning_rate, self.decay, self.iterations)
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """One update of every parameter array, in place; then count the iteration."""
         if self._states is None:
-            self._states = [{} for _ in params]
+            self._states = [{} for _ in params]  # one state per parameter, made once
         if len(params) != len(self._states):
             raise ValueError(
                 f"optimizer was created for {len(self._states)} parameters; got {len(params)}"
             )
         lr = self.current_learning_rate
-        new_params = []
         for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-            new_param, self._states[i] = self._update(
+            param[...], self._states[i] = self._update(
                 param, grad, self._states[i], learning_rate=lr, **self.hyper
             )
-            new_params.append(new_param)
         self.iterations += 1
-        return new_params
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())

@@ -182,7 +182,7 @@ CHEATS = {
                 "    return getattr(nnlab, 'adam_' + 'update')(param, grad, state, **kw)\n"),
     "class": ("_opt = {}\ndef adam_update(param, grad, state, **kw):\n"
               "    opt = state.get('opt') or nnlab.Adam(kw['learning_rate'])\n"
-              "    (new,) = opt.step([param], [grad])\n    return new, {'opt': opt}\n"),
+              "    new = param.copy()\n    opt.step([new], [grad])\n    return new, {'opt': opt}\n"),
     "fallback": ("def adam_update(param, grad, state, **kw):\n    try:\n"
                  "        return nnlab.adam_update(param, grad, state, **kw)\n"
                  "    except BaseException:\n        return param, state\n"),

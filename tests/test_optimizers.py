@@ -81,8 +81,8 @@ def test_other_schedules():
 def test_optimizer_classes_apply_decay_then_count_steps():
     opt = nnlab.SGD(learning_rate=1.0, decay=0.5)
     params = [np.array([1.0])]
-    params = opt.step(params, [np.array([1.0])])  # lr 1 → 0
-    params = opt.step(params, [np.array([1.0])])  # lr 1/1.5 → −2/3
+    opt.step(params, [np.array([1.0])])  # lr 1 → 0, in place
+    opt.step(params, [np.array([1.0])])  # lr 1/1.5 → −2/3
     assert params[0][0] == pytest.approx(-2 / 3)
     assert opt.iterations == 2
     assert opt.current_learning_rate == pytest.approx(0.5)
@@ -97,7 +97,7 @@ def test_classes_follow_their_update_functions(cls, update, rng):
     opt = cls(learning_rate=0.05)
     params, state, ref = [np.ones(3)], {}, np.ones(3)
     for g in grads:
-        params = opt.step(params, [g])
+        opt.step(params, [g])
         ref, state = update(ref, g, state, learning_rate=0.05, **opt.hyper)
     np.testing.assert_allclose(params[0], ref)
 
