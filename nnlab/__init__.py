@@ -70,7 +70,7 @@ from .optimizers import (
     sgd_update,
     step_decay,
 )
-from .plotting import plot_data, plot_decision_boundary, plot_histories, plot_history
+from .plotting import plot_data, plot_decision_boundary, plot_final, plot_histories, plot_history
 from .preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from .regularization import l1_gradient, l1_penalty, l2_gradient, l2_penalty
 from .validation import iterate_minibatches, k_fold_indices, train_val_test_split

@@ -171,22 +171,25 @@ class Model:
 
         for epoch in range(epochs):
             lr = optimizer.current_learning_rate
+            # Data and regularization loss are both measured at the parameters of the forward
+            # pass, before the update (averaged over the batches of the epoch).
             if full_batch:
                 outputs = self._forward(X, training=True)
                 data_loss = loss_fn.loss(outputs, y)
                 acc = loss_fn.accuracy(outputs, y)
+                reg_loss = self.regularization_loss()
                 self._backward(loss_fn.backward(outputs, y))
                 self._step()
             else:
-                data_loss = acc = 0.0
+                data_loss = acc = reg_loss = 0.0
                 for idx in iterate_minibatches(len(X), batch_size, rng=rng):
                     outputs = self._forward(X[idx], training=True)
                     data_loss += loss_fn.loss(outputs, y[idx]) * len(idx)
                     acc += loss_fn.accuracy(outputs, y[idx]) * len(idx)
+                    reg_loss += self.regularization_loss() * len(idx)
                     self._backward(loss_fn.backward(outputs, y[idx]))
                     self._step()
-                data_loss, acc = data_loss / len(X), acc / len(X)
-            reg_loss = self.regularization_loss()
+                data_loss, acc, reg_loss = data_loss / len(X), acc / len(X), reg_loss / len(X)
             if not np.isfinite(data_loss + reg_loss):
                 raise TrainingDivergedError(
                     f"loss became {data_loss + reg_loss} at epoch {epoch}; "

@@ -109,3 +109,22 @@ def test_fit_rejects_bad_input():
         model.predict(np.ones(2))
     with pytest.raises(ValueError, match="loss must be one of"):
         nnlab.Model([nnlab.Dense(2, 2, rng=np.random.default_rng(0))], loss="hinge")
+
+
+@pytest.mark.parametrize("batch_size", [None, 50])
+def test_history_measures_both_losses_at_the_same_parameters(batch_size):
+    """Epoch 0's data and regularization losses are those of the initial weights."""
+    rng = np.random.default_rng(3)
+    X, y = nnlab.spiral_data(50, 3, rng=rng)
+    model = nnlab.Model.mlp([2, 16, 3], rng=rng, weight_regularizer_l2=1e-2, init="he",
+                            optimizer=nnlab.SGD(0.5))
+    start_reg = model.regularization_loss()
+    start_data = nnlab.categorical_cross_entropy(model.predict(X), y)
+    history = model.fit(X, y, epochs=1, batch_size=batch_size, rng=np.random.default_rng(0))
+    assert start_reg > 0 and model.regularization_loss() != pytest.approx(start_reg)
+    if batch_size is None:
+        assert history["regularization_loss"][0] == pytest.approx(start_reg, rel=1e-12)
+        assert history["data_loss"][0] == pytest.approx(start_data, rel=1e-12)
+    else:  # one batch at the initial weights, two after updates: the mean lies in between
+        regs = sorted((start_reg, model.regularization_loss()))
+        assert regs[0] <= history["regularization_loss"][0] <= regs[1]
