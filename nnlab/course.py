@@ -21,7 +21,7 @@ nnlab.setup()  # print options and small figures
 SEED = 0"""
 
 # Helpers for displaying things, usable from the first notebook on.
-ALWAYS_ALLOWED = frozenset({"setup", "show", "plot_data", "widgets", "TrainingDivergedError"})
+ALWAYS_ALLOWED = frozenset({"setup", "show", "plot_data", "plot_final", "widgets", "TrainingDivergedError"})
 
 
 @dataclass(frozen=True)
