@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="memory the student code may use, in MB (default 1024)")
     grade.add_argument("--seed", type=int, default=0,
                        help="seed of the grader's inputs (use a private one for a real exam)")
+    grade.add_argument("--exercise", metavar="NAME", default=None,
+                       help="grade every notebook as this exercise; a notebook of another "
+                            "exercise scores 0")
+    grade.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade without the bubblewrap sandbox (use it for grades)")
 
     ex = sub.add_parser("exercises", help="manage the exercise notebooks")
     ex_sub = ex.add_subparsers(dest="action", required=True)
@@ -48,16 +53,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _grade(args) -> int:
-    from .grading.grader import find_submissions, grade_many
-    from .grading.report import gradescope_results, json_report, text_report, write_csv, write_json
-
     fmt = "json" if args.json else args.format
+    if fmt == "gradescope":
+        return _grade_gradescope(args)
+    from .grading.grader import find_submissions, grade_many
+    from .grading.report import clean, json_report, text_report, write_csv
+    from .grading.sandbox import SandboxUnavailable
+    from .grading.tasks import EXERCISES
+
+    if args.exercise is not None and args.exercise not in EXERCISES:
+        print(f"nnlab grade: unknown exercise {args.exercise!r}; one of {', '.join(EXERCISES)}",
+              file=sys.stderr)
+        return 2
     files = find_submissions(args.paths)
     if not files:
         print("nnlab grade: no notebooks found", file=sys.stderr)
-        return 2
-    if fmt == "gradescope" and len(files) != 1:
-        print("nnlab grade: --format gradescope grades exactly one submission", file=sys.stderr)
         return 2
     done: list[dict] = []
 
@@ -69,11 +79,14 @@ def _grade(args) -> int:
             print(text_report(report), flush=True)
         elif len(files) > 1:
             status = report["error"] or f"{report['score']:g}/{report['max_score']:g}"
-            print(f"graded {report['submission']}: {status}", file=sys.stderr, flush=True)
+            print(f"graded {clean(report['submission'])}: {clean(status)}", file=sys.stderr,
+                  flush=True)
 
     try:
-        reports = grade_many(files, jobs=args.jobs, on_result=on_result, seed=args.seed,
-                             timeout=args.timeout, memory_mb=args.memory_mb)
+        reports = grade_many(files, jobs=args.jobs, on_result=on_result, **_options(args))
+    except SandboxUnavailable as exc:
+        print(f"nnlab grade: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         kept = f"; {len(done)} graded submissions kept in {args.csv}" if args.csv else ""
         print(f"nnlab grade: interrupted{kept}", file=sys.stderr)
@@ -81,11 +94,37 @@ def _grade(args) -> int:
     if fmt == "json":
         data = [json_report(r) for r in reports]
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
-    elif fmt == "gradescope":
-        out = args.output or "results.json"
-        write_json(out, gradescope_results(reports[0]))
-        print(f"wrote {out}", file=sys.stderr)
     return 1 if any(r["error"] for r in reports) else 0
+
+
+def _options(args) -> dict:
+    return {"seed": args.seed, "timeout": args.timeout, "memory_mb": args.memory_mb,
+            "exercise": args.exercise, "require_sandbox": args.require_sandbox}
+
+
+def _grade_gradescope(args) -> int:
+    """Gradescope mode: exactly one submission, and results.json is written whatever happens."""
+    from .grading.report import gradescope_error, gradescope_results, write_json
+
+    out = args.output or "results.json"
+    try:
+        from .grading.grader import find_submissions, grade_many
+
+        files = find_submissions(args.paths)
+        if len(files) != 1:
+            found = ", ".join(p.name for p in files) or "none"
+            write_json(out, gradescope_error(
+                f"expected exactly one notebook (.ipynb) in the submission; found {len(files)}: "
+                f"{found}"))
+            return 0
+        reports = grade_many(files, jobs=1, **_options(args))
+        write_json(out, gradescope_results(reports[0]))
+    except BaseException as exc:  # a results.json with 0 points beats none at all
+        write_json(out, gradescope_error(f"the autograder failed: {type(exc).__name__}: {exc}"))
+        if not isinstance(exc, Exception):
+            raise
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
 
 
 def _release(args) -> int:

@@ -72,6 +72,17 @@ class Exercise:
         return float(sum(t.points for t in self.tasks))
 
 
+def forbidden_names(task: Task) -> list[str]:
+    """The task's forbidden nnlab names plus its own reference function (dotted)."""
+    import types
+
+    names = list(task.forbidden)
+    ref = task.reference
+    if task.kind == "function" and isinstance(ref, types.FunctionType):
+        names.append(f"{ref.__module__}.{ref.__qualname__}")
+    return names
+
+
 def value_case(label: str = "your answer") -> list[Case]:
     """The single case of an answer variable: the value itself, as a float array."""
     return [Case(label, lambda v: np.asarray(v, dtype=np.float64))]

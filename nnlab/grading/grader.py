@@ -1,35 +1,44 @@
-"""Grading submissions: read the notebook, run its code in a child process, score the outputs.
+"""Grading submissions: read the notebook, run its code in a sandbox, score the outputs.
 
-The child (``child.run_job``) is forked from a fork server that has NumPy and nnlab loaded, so a
-submission costs a fork rather than a Python start-up. The parent never imports or runs student
-code: it reads the child's outputs as plain arrays and compares them with references it computes.
+The submission's code runs in a fresh sandboxed process (``sandbox.Session``: bubblewrap, or a
+plain child where bubblewrap cannot run). The grader keeps the seed, the tasks and the
+references; it sends one function call at a time over a pipe, accepts only the answer to that
+call, and compares it with the reference it computes itself.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import multiprocessing
-import multiprocessing.spawn
 import os
-import shutil
-import signal
-import tempfile
+import stat
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
-from .child import EVENTS, forbidden_names, notebook_code, run_job
-from .core import NUMERIC_KINDS, CaseResult, Exercise, evaluate, task_rng
+from .core import CaseResult, Exercise, OutputError, evaluate, flatten, forbidden_names, task_rng
+from .runner import describe, notebook_code
+from .sandbox import (
+    SandboxUnavailable,
+    Session,
+    SessionDied,
+    StudentError,
+    kill_all,
+    sandbox_status,
+)
 from .tasks import EXERCISES
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 1024
-MAX_ELEMENTS = 10_000_000
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+NOT_SANDBOXED = ("NOT SANDBOXED: {why}; the submission ran as a plain child process of the "
+                 "grader. Install bubblewrap (apt-get install bubblewrap) and use --require-sandbox "
+                 "for grades.")
 
 
 class SubmissionError(Exception):
@@ -37,16 +46,17 @@ class SubmissionError(Exception):
 
 
 class Interrupted(Exception):
-    """Grading was interrupted (Ctrl-C); the child process was killed."""
+    """Grading was interrupted (Ctrl-C); the submission's process was killed."""
 
 
-_STOP = threading.Event()  # set on Ctrl-C: every running child is killed
+_STOP = threading.Event()  # set on Ctrl-C: no new submission starts
 
 
 # ---- reading a submission ----
 
 def submission_name(path: Path) -> str:
-    return Path(path).stem
+    name = Path(path).name
+    return name[: -len(".ipynb")] if name.endswith(".ipynb") else Path(path).stem
 
 
 def exercise_from_name(filename: str) -> str | None:
@@ -55,41 +65,83 @@ def exercise_from_name(filename: str) -> str | None:
     return max(hits, key=len) if hits else None
 
 
-def load_submission(path) -> tuple[str, list[str]]:
-    """(exercise name, code cell sources) of a notebook file; raises SubmissionError."""
-    path = Path(path)
+def read_notebook_file(path: Path) -> bytes:
+    """The bytes of a regular file, never following a symlink and never blocking (a FIFO or a
+    folder named ``*.ipynb`` is reported, not opened for reading)."""
     try:
-        raw = path.read_bytes()
+        info = os.lstat(path)
     except OSError as exc:
         raise SubmissionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise SubmissionError(f"{path.name} is a symbolic link, not a notebook file: hand in the "
+                              "notebook itself")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise SubmissionError(f"{path.name} is not a notebook file ({kind})")
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{path.name} is {info.st_size} bytes; a notebook over "
+                              f"{MAX_NOTEBOOK_BYTES // 2**20} MB is not graded (clear its outputs)")
     try:
-        nb = json.loads(raw.decode("utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise SubmissionError(f"{path.name} is not a notebook file (not a regular file)")
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def _cell_source(cell: dict, key: str) -> str | None:
+    src = cell.get(key, "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else None
+
+
+def load_submission(path, exercise: str | None = None) -> tuple[str, list[str]]:
+    """(exercise name, code cell sources) of a notebook file; raises SubmissionError.
+
+    Reads nbformat 4 and 3 (cells under ``worksheets``, code under ``input``) and a UTF-8
+    byte-order mark. ``exercise`` pins the exercise: a notebook of another one is refused.
+    """
+    path = Path(path)
+    raw = read_notebook_file(path)
+    try:
+        nb = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise SubmissionError(f"{path.name} is not a notebook: it is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f": {exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise SubmissionError(
-            f"{path.name} is not a valid notebook (truncated or not JSON: {exc.msg} at line "
-            f"{exc.lineno}); re-download it from Jupyter (File > Download)") from None
+            f"{path.name} is not a valid notebook (truncated or not JSON{where}); re-download it "
+            "from Jupyter (File > Download)") from None
+    if isinstance(nb, dict) and isinstance(nb.get("worksheets"), list) and "cells" not in nb:
+        sheets = [w for w in nb["worksheets"] if isinstance(w, dict)]
+        nb = {**nb, "cells": [c for w in sheets for c in w.get("cells", []) if isinstance(c, dict)]}
+        source_key = "input"
+    else:
+        source_key = "source"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (no cell list)")
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     tag = meta.get("nnlab", {}).get("exercise") if isinstance(meta.get("nnlab"), dict) else None
-    exercise = tag if tag in EXERCISES else exercise_from_name(path.name)
-    if exercise is None:
+    found = tag if tag in EXERCISES else exercise_from_name(path.name)
+    if exercise is not None:
+        if found is not None and found != exercise:
+            raise SubmissionError(f"this is exercise {found}, expected {exercise}")
+        found = exercise
+    if found is None:
         known = ", ".join(EXERCISES)
         raise SubmissionError(
             f"cannot tell which exercise {path.name} is: its metadata has no nnlab exercise and "
             f"its name contains none of {known}")
     cells = []
     for cell in nb["cells"]:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        if isinstance(src, list):
-            src = "".join(s for s in src if isinstance(s, str))
-        if isinstance(src, str):
-            cells.append(src)
-    return exercise, cells
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            src = _cell_source(cell, source_key) or _cell_source(cell, "source")
+            if src is not None:
+                cells.append(src)
+    return found, cells
 
 
 # ---- static check (in the parent, on the source text) ----
@@ -149,198 +201,130 @@ def _body_uses(fn: ast.FunctionDef, targets, modules, aliases) -> str | None:
     return None
 
 
-# ---- running the child ----
+# ---- running the submission ----
 
-_CONTEXT = None
-
-
-def _context():
-    global _CONTEXT
-    if _CONTEXT is None:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["numpy", "matplotlib.pyplot", "nnlab", "nnlab.grading.child",
-                                    "nnlab.grading.tasks"])
-        _CONTEXT = ctx
-    return _CONTEXT
-
-
-_START_LOCK = threading.Lock()
-
-
-def _start(proc) -> None:
-    """Start a child without re-importing the parent's ``__main__`` in it.
-
-    multiprocessing would run the parent's main script (pytest, a benchmark, the CLI) again in
-    every child: slow, and not code the child should run. Its target lives in nnlab, so the
-    main-module entries of the preparation data are dropped while this child starts.
-    """
-    original = multiprocessing.spawn.get_preparation_data
-
-    def without_main(name):
-        data = original(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-        return data
-
-    with _START_LOCK:
-        multiprocessing.spawn.get_preparation_data = without_main
-        try:
-            proc.start()
-        finally:
-            multiprocessing.spawn.get_preparation_data = original
-
-
-def _kill(proc) -> None:
-    if proc.pid is None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    try:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-    except Exception:
-        pass
-
-
-def _read_events(path: str, offset: int) -> tuple[list[dict], int]:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read(4 * 2**20)
-    except OSError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    events = []
-    for line in data[:end].splitlines():
-        try:
-            event = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if isinstance(event, dict) and isinstance(event.get("event"), str):
-            events.append(event)
-    return events, offset + end
-
-
-def _run_child(exercise: Exercise, cells, tasks, seed, timeout, memory_mb) -> dict:
-    """Run one child over ``tasks``; returns what happened, per task and overall."""
-    workdir = tempfile.mkdtemp(prefix="nnlab-grade-")
-    job = {"workdir": workdir, "exercise": exercise.name, "tasks": [t.name for t in tasks],
-           "cells": cells, "seed": seed, "timeout": timeout, "memory_mb": memory_mb}
-    proc = _context().Process(target=run_job, args=(job,), daemon=True)
-    out = {"done": {}, "traps": {}, "started": None, "phase": "cells", "cell": None,
-           "killed": False, "fatal": None, "cell_errors": {}}
-    offset = 0
-    try:
-        _start(proc)
-        deadline = time.monotonic() + timeout + 30  # fork-server start-up on the first job
-        while True:
-            proc.join(0.01)
-            alive = proc.is_alive()
-            events, offset = _read_events(os.path.join(workdir, EVENTS), offset)
-            for event in events:
-                deadline = _apply(event, out, workdir, deadline, timeout, {t.name for t in tasks})
-            if not alive:
-                break
-            if _STOP.is_set():
-                _kill(proc)
-                raise Interrupted()
-            if time.monotonic() > deadline:
-                out["killed"] = True
-                _kill(proc)
-                events, offset = _read_events(os.path.join(workdir, EVENTS), offset)
-                for event in events:
-                    _apply(event, out, workdir, deadline, timeout, {t.name for t in tasks})
-                break
-        out["exitcode"] = proc.exitcode
-    finally:
-        _kill(proc)  # also whatever the student code started in the child's process group
-        shutil.rmtree(workdir, ignore_errors=True)
-    return out
-
-
-def _apply(event, out, workdir, deadline, timeout, names) -> float:
-    kind, now = event["event"], time.monotonic()
-    if kind == "cell_start" and isinstance(event.get("cell"), int):
-        out["cell"] = event["cell"]
-        return now + timeout + 3
-    if kind == "cell_error" and isinstance(event.get("error"), str):
-        out["cell_errors"][event.get("cell")] = event["error"][:300]
-    elif kind == "cells_done":
-        out["phase"] = "tasks"
-        return now + timeout + 3
-    elif kind == "task_start" and event.get("task") in names:
-        out["started"] = event["task"]
-        return now + timeout + 3
-    elif kind == "task_done" and event.get("task") in names and event["task"] not in out["done"]:
-        out["done"][event["task"]] = _case_results(event, workdir)
-        out["started"] = None
-        return now + timeout + 3
-    elif kind == "trap" and event.get("task") in names and isinstance(event.get("function"), str):
-        out["traps"].setdefault(event["task"], event["function"])
-    elif kind == "fatal":
-        out["fatal"] = str(event.get("error"))[:300]
-    return deadline
-
-
-def _case_results(event, workdir) -> tuple[list[CaseResult], bool]:
-    """Case results of a finished task: errors from the event, outputs from the .npz file."""
-    raw = event.get("cases") if isinstance(event.get("cases"), list) else []
-    outputs: dict[int, dict] = {}
-    path = os.path.join(workdir, f"task_{event['task']}.npz")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
-                j, _, name = key.partition(":")
-                arr = npz[key]
-                if not j.isdigit() or arr.dtype.kind not in NUMERIC_KINDS or arr.size > MAX_ELEMENTS:
-                    continue
-                outputs.setdefault(int(j), {})[name] = np.array(arr)
-    except Exception:
-        pass  # unreadable outputs: the cases count as errors below
+def _run_task(session: Session, task, cases, timeout: float, traps: dict):
+    """(case results, timed out?) of one task, asking the sandbox one call at a time."""
+    deadline = time.monotonic() + timeout + 2  # the grader's clock: one budget for the task
     results, timed_out = [], False
-    for j, item in enumerate(raw):
-        if not isinstance(item, dict):
-            results.append(CaseResult(error="no result"))
-        elif item.get("timeout") is True:
-            timed_out = True
-        elif isinstance(item.get("error"), str):
-            results.append(CaseResult(error=item["error"][:300],
-                                      not_implemented=item.get("not_implemented") is True,
-                                      missing=item.get("missing") is True))
-        elif j in outputs:
-            results.append(CaseResult(outputs=outputs[j]))
-        else:
-            results.append(CaseResult(error="its output could not be read as numbers"))
+    if task.kind == "value":
+        try:
+            value = session.get(task.name, deadline)
+        except StudentError as exc:
+            return [CaseResult(error=str(exc), missing=exc.kind == "missing",
+                               not_implemented=exc.kind == "not_implemented") for _ in cases], False
+        runs = [(case, lambda case=case: case.run(value)) for case in cases]
+    else:
+        def student(*args, **kwargs):
+            return session.call(task.name, args, kwargs, deadline)
+        runs = [(case, lambda case=case: case.run(student)) for case in cases]
+    for _case, run in runs:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                results.append(CaseResult(outputs=flatten(run())))
+        except StudentError as exc:
+            if exc.kind == "timeout":
+                timed_out = True
+                break
+            if exc.kind == "trap" and exc.function:
+                traps.setdefault(task.name, exc.function)
+            results.append(CaseResult(error=str(exc), not_implemented=exc.kind == "not_implemented",
+                                      missing=exc.kind == "missing"))
+            if exc.kind == "missing":  # the same for every case
+                results += [CaseResult(error=str(exc), missing=True)] * (len(cases) - len(results))
+                break
+        except SessionDied:
+            raise
+        except OutputError as exc:
+            results.append(CaseResult(error=str(exc)))
+        except Exception as exc:  # the grader's own code choked on what came back
+            results.append(CaseResult(error=f"its output could not be used: {describe(exc)}"))
     return results, timed_out
+
+
+def _cells_note(exc: SessionDied) -> str:
+    cell = getattr(exc, "cell", None)
+    where = f"cell {cell + 1}" if isinstance(cell, int) else "the notebook's start"
+    if exc.timed_out:
+        return f"the notebook's code did not finish within the time limit ({where})"
+    return f"the notebook's code ended the Python process ({where}): {exc}"
+
+
+def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated) -> dict:
+    """Per task: (case results, timed out?, note); plus cell errors and reference calls.
+
+    A task that kills or hangs the submission's process is charged to that task alone: a fresh
+    process re-runs the cells for the tasks after it.
+    """
+    outcomes: dict = {"__traps__": {}, "__cells__": {}}
+    traps = [name for task in exercise.tasks for name in forbidden_names(task)]
+    remaining = list(exercise.tasks)
+    while remaining:
+        if _STOP.is_set():
+            raise Interrupted()
+        session = Session(cells, traps, timeout=timeout, memory_mb=memory_mb, isolated=isolated,
+                          n_tasks=len(remaining))
+        try:
+            try:
+                outcomes["__cells__"] = session.run_cells()["errors"]
+            except SessionDied as exc:
+                outcomes["__cells__"] = getattr(exc, "cell_errors", {})
+                for task in remaining:
+                    outcomes[task.name] = ([], exc.timed_out, _cells_note(exc))
+                return outcomes
+            for i, task in enumerate(remaining):
+                cases = task.cases(task_rng(seed, exercise.name, task.name))
+                try:
+                    res, timed_out = _run_task(session, task, cases, timeout, outcomes["__traps__"])
+                except SessionDied as exc:
+                    why = (f"{task.name} did not finish within {timeout:g} s (an infinite loop?)"
+                           if exc.timed_out else f"the process died while running {task.name}: {exc}")
+                    outcomes[task.name] = ([], exc.timed_out, why)
+                    remaining = remaining[i + 1:]
+                    break
+                outcomes[task.name] = (res, timed_out, None)
+                if timed_out:  # the process is still busy with the runaway call: start afresh
+                    remaining = remaining[i + 1:]
+                    break
+            else:
+                remaining = []
+        finally:
+            session.close()
+    return outcomes
 
 
 # ---- grading ----
 
 def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
-                   memory_mb: int = DEFAULT_MEMORY_MB) -> dict:
+                   memory_mb: int = DEFAULT_MEMORY_MB, exercise: str | None = None,
+                   require_sandbox: bool = False) -> dict:
     """Grade one submission. Returns the report; a file that cannot be graded gets ``error``."""
     path = Path(path)
     report = {"submission": submission_name(path), "file": str(path), "exercise": None,
-              "score": 0.0, "max_score": 0.0, "tasks": [], "error": None}
+              "score": 0.0, "max_score": 0.0, "tasks": [], "error": None, "warning": None}
+    if exercise is not None:
+        report["exercise"] = exercise
+        report["max_score"] = EXERCISES[exercise].max_score
     try:
-        exercise_name, cells = load_submission(path)
+        exercise_name, cells = load_submission(path, exercise)
     except SubmissionError as exc:
         report["error"] = str(exc)
         return report
-    exercise = EXERCISES[exercise_name]
-    report["exercise"] = exercise.name
-    report["max_score"] = exercise.max_score
-    static = static_reference_use(cells, exercise)
-    outcomes = _execute(exercise, cells, seed, timeout, memory_mb)
+    why = sandbox_status()
+    if why is not None:
+        if require_sandbox:
+            raise SandboxUnavailable(f"--require-sandbox: {why}")
+        report["warning"] = NOT_SANDBOXED.format(why=why)
+    ex = EXERCISES[exercise_name]
+    report["exercise"] = ex.name
+    report["max_score"] = ex.max_score
+    static = static_reference_use(cells, ex)
+    outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None)
+    cell_errors = outcomes["__cells__"]
     results = []
-    for task in exercise.tasks:
-        cases = task.cases(task_rng(seed, exercise.name, task.name))
+    for task in ex.tasks:
+        cases = task.cases(task_rng(seed, ex.name, task.name))
         res, timed_out, note = outcomes[task.name]
         if note is not None and not res:
             status = "timeout" if timed_out else "error"
@@ -350,11 +334,23 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
         uses = static.get(task.name) or outcomes["__traps__"].get(task.name)
         res = _mark_missing(task, res)
         padded = list(res) + [None] * (len(cases) - len(res))
-        results.append(evaluate(task, cases, padded[: len(cases)], timed_out=timed_out,
-                                uses_reference=uses).as_dict())
+        result = evaluate(task, cases, padded[: len(cases)], timed_out=timed_out,
+                          uses_reference=uses).as_dict()
+        if any(r.missing for r in res) and cell_errors:
+            result["feedback"] += ". " + _cell_error_note(task.name, cells, cell_errors)
+        results.append(result)
     report["tasks"] = results
     report["score"] = round(sum(t["score"] for t in results), 2)
     return report
+
+
+def _cell_error_note(name: str, cells: list[str], errors: dict) -> str:
+    """Which failing cell probably held the missing definition (the first one that names it)."""
+    for cell in sorted(errors):
+        if isinstance(cell, int) and 0 <= cell < len(cells) and name in cells[cell]:
+            return f"Cell {cell + 1}, which defines it, failed: {errors[cell]}"
+    cell = min(c for c in errors if isinstance(c, int))
+    return f"Cell {cell + 1} failed: {errors[cell]}"
 
 
 def _mark_missing(task, res):
@@ -365,82 +361,69 @@ def _mark_missing(task, res):
     return res
 
 
-def _execute(exercise, cells, seed, timeout, memory_mb) -> dict:
-    """Per task: (case results, timed out?, note), restarting the child after a fatal task."""
-    outcomes: dict = {"__traps__": {}}
-    remaining = list(exercise.tasks)
-    while remaining:
-        run = _run_child(exercise, cells, remaining, seed, timeout, memory_mb)
-        outcomes["__traps__"].update(run["traps"])
-        for task in remaining:
-            if task.name in run["done"]:
-                res, timed_out = run["done"][task.name]
-                outcomes[task.name] = (res, timed_out, None)
-        if run["phase"] == "cells":
-            cell = run["cell"]
-            where = f"cell {cell + 1}" if isinstance(cell, int) else "the notebook"
-            why = (f"the notebook's code did not finish within the time limit ({where})"
-                   if run["killed"] else
-                   f"the notebook's code ended the Python process ({where}: os._exit, a crash, "
-                   "or the memory limit?)")
-            for task in remaining:
-                outcomes.setdefault(task.name, ([], run["killed"], why))
-            break
-        started = run["started"]
-        if started is None and not run["killed"] and all(t.name in run["done"] for t in remaining):
-            break
-        for task in remaining:
-            if task.name == started:
-                why = (f"{task.name} did not finish within {timeout:g} s (an infinite loop?)"
-                       if run["killed"] else
-                       f"the process died while running {task.name} (os._exit, a crash, or the "
-                       f"memory limit; exit code {run['exitcode']})")
-                outcomes[task.name] = ([], run["killed"], why)
-        done_or_started = set(run["done"]) | {started}
-        if started is None:  # died between tasks: skip the first unfinished one
-            first = next(t.name for t in remaining if t.name not in run["done"])
-            outcomes[first] = ([], False, run["fatal"] or "the grader's child process failed")
-            done_or_started.add(first)
-        remaining = [t for t in remaining if t.name not in done_or_started]
-    return outcomes
-
-
 def find_submissions(paths: Iterable) -> list[Path]:
-    """Notebook files from files and directories (recursively, skipping checkpoints)."""
+    """Every file given, and every ``*.ipynb`` entry inside every folder given (recursively,
+    skipping checkpoints, never following symlinks). Each becomes exactly one row: entries that
+    are not notebook files (folders, FIFOs, symlinks) get a row that says so."""
     found, seen = [], set()
     for p in map(Path, paths):
-        files = sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts) \
-            if p.is_dir() else [p]
-        for f in files:
-            key = os.path.realpath(f)
-            if key not in seen:
-                seen.add(key)
+        if p.is_dir() and not p.is_symlink():
+            entries = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
+                entries += [Path(root, n) for n in dirs + files if n.endswith(".ipynb")]
+            candidates = sorted(entries)
+        else:
+            candidates = [p]
+        for f in candidates:
+            if str(f) not in seen:
+                seen.add(str(f))
                 found.append(f)
     return found
 
 
+def _grade_safely(path, **options) -> dict:
+    """grade_notebook, with any failure of the grader itself turned into this file's row."""
+    try:
+        return grade_notebook(path, **options)
+    except (SandboxUnavailable, Interrupted, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        return {"submission": submission_name(path), "file": str(path), "exercise":
+                options.get("exercise"), "score": 0.0, "max_score": 0.0, "tasks": [],
+                "error": f"the grader failed on this submission ({describe(exc)})", "warning": None}
+
+
 def grade_many(paths: Iterable, *, jobs: int = 1, on_result: Callable[[dict], None] | None = None,
                **options) -> list[dict]:
-    """Grade many submissions with ``jobs`` workers; ``on_result`` sees each report as it lands."""
+    """Grade many submissions with ``jobs`` workers; ``on_result`` sees each report as it lands.
+
+    Every path gets exactly one report, in the order given."""
     files = find_submissions(paths)
     stems = [submission_name(f) for f in files]
-    names = {str(f): (str(f.with_suffix("")) if stems.count(submission_name(f)) > 1
+    names = {str(f): (str(f.parent / submission_name(f)) if stems.count(submission_name(f)) > 1
                       else submission_name(f)) for f in files}
+    if options.get("require_sandbox") and sandbox_status() is not None:
+        raise SandboxUnavailable(f"--require-sandbox: {sandbox_status()}")
     reports = []
     _STOP.clear()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_notebook, f, **options): f for f in files}
-        try:
-            for future in as_completed(futures):
-                report = future.result()
-                report["submission"] = names.get(report["file"], report["submission"])
-                reports.append(report)
-                if on_result is not None:
-                    on_result(report)
-        except BaseException:
-            _STOP.set()
-            for future in futures:
-                future.cancel()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(_grade_safely, f, **options): f for f in files}
+            try:
+                for future in as_completed(futures):
+                    report = future.result()
+                    report["submission"] = names.get(report["file"], report["submission"])
+                    reports.append(report)
+                    if on_result is not None:
+                        on_result(report)
+            except BaseException:
+                _STOP.set()
+                for future in futures:
+                    future.cancel()
+                kill_all()
+                raise
+    finally:
+        _STOP.clear()  # the workers have stopped: later calls start afresh
     order = {str(f): i for i, f in enumerate(files)}
     return sorted(reports, key=lambda r: order.get(r["file"], 0))

@@ -6,26 +6,36 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from .tasks import EXERCISES
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean(text) -> str:
+    """Text safe for one line of a terminal or a CSV cell: control characters escaped."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
+
 
 def text_report(report: dict) -> str:
+    name = clean(report["submission"])
+    warning = f"\n  WARNING: {clean(report['warning'])}" if report.get("warning") else ""
     if report["error"]:
-        return f"{report['submission']}: ERROR: {report['error']}"
-    lines = [f"{report['submission']} ({report['exercise']}): "
-             f"{report['score']:g} / {report['max_score']:g}"]
+        return f"{name}: ERROR: {clean(report['error'])}{warning}"
+    lines = [f"{name} ({report['exercise']}): {report['score']:g} / {report['max_score']:g}"
+             f"{warning}"]
     width = max(len(t["name"]) for t in report["tasks"])
     for t in report["tasks"]:
         lines.append(f"  {t['name']:<{width}}  {t['score']:>5g}/{t['max_score']:<3g} "
-                     f"{t['status']:<13} {t['feedback']}")
+                     f"{t['status']:<13} {clean(t['feedback'])}")
     return "\n".join(lines)
 
 
 def json_report(report: dict) -> dict:
-    keys = ("submission", "exercise", "score", "max_score", "tasks", "error")
+    keys = ("submission", "exercise", "score", "max_score", "tasks", "error", "warning")
     return {k: report[k] for k in keys}
 
 
@@ -43,8 +53,8 @@ def write_csv(path, reports: list[dict]) -> None:
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for r in sorted(reports, key=lambda r: (r["submission"], r["file"])):
-        row = {"submission": r["submission"], "exercise": r["exercise"] or "",
-               "score": r["score"], "max_score": r["max_score"], "error": r["error"] or ""}
+        row = {"submission": clean(r["submission"]), "exercise": r["exercise"] or "",
+               "score": r["score"], "max_score": r["max_score"], "error": clean(r["error"] or "")}
         row.update({t["name"]: t["score"] for t in r["tasks"]})
         writer.writerow(row)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
@@ -60,11 +70,15 @@ def write_csv(path, reports: list[dict]) -> None:
         raise
 
 
+def gradescope_error(message: str) -> dict:
+    """results.json for a submission that could not be graded: 0 points and why."""
+    return {"score": 0.0, "output": f"This submission could not be graded: {message}", "tests": []}
+
+
 def gradescope_results(report: dict) -> dict:
     """Gradescope's results.json: a total and one test per task (status passed or failed)."""
     if report["error"]:
-        return {"score": 0.0, "output": f"This submission could not be graded: {report['error']}",
-                "tests": []}
+        return gradescope_error(report["error"])
     tests = [{"name": t["name"], "score": t["score"], "max_score": t["max_score"],
               "status": "passed" if t["status"] == "passed" else "failed",
               "output": f"[{t['status']}] {t['feedback']}", "visibility": "visible"}

@@ -10,8 +10,7 @@ import os
 import sys
 import types
 
-from .child import forbidden_names
-from .core import CaseResult, OutputError, evaluate, run_quietly, task_rng
+from .core import CaseResult, OutputError, evaluate, forbidden_names, run_quietly, task_rng
 from .tasks import find_task
 
 
@@ -63,7 +62,7 @@ def references_nnlab(fn, task) -> str | None:
     """The forbidden nnlab function a graded function's code refers to (through any alias)."""
     if not isinstance(fn, types.FunctionType):
         return None
-    from .child import _resolve
+    from .runner import _resolve
 
     targets = {}
     for dotted in forbidden_names(task):
