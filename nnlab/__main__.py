@@ -39,17 +39,39 @@ def _parser() -> argparse.ArgumentParser:
                             "exercise scores 0")
     grade.add_argument("--require-sandbox", action="store_true",
                        help="refuse to grade without the bubblewrap sandbox (use it for grades)")
+    grade.add_argument("--user", metavar="NAME", default=None,
+                       help="where bubblewrap cannot run and the grader is root, run the "
+                            "student code as this unprivileged user (e.g. nobody)")
 
     ex = sub.add_parser("exercises", help="manage the exercise notebooks")
     ex_sub = ex.add_subparsers(dest="action", required=True)
     rel = ex_sub.add_parser("release", help="generate the student notebooks from the solutions")
     rel.add_argument("--solutions", type=Path, default=DEFAULT_SOLUTIONS, metavar="DIR")
-    rel.add_argument("--out", type=Path, default=DEFAULT_EXERCISES, metavar="DIR")
+    rel.add_argument("--out", "--to", type=Path, default=DEFAULT_EXERCISES, metavar="DIR",
+                     help="where the student notebooks go (a class release: no solutions)")
     rel.add_argument("--no-execute", action="store_true",
                      help="write the notebooks without executing them (no stored outputs)")
     rel.add_argument("--check", action="store_true",
                      help="only report student notebooks that drifted from the solutions (exit 1)")
+    gs = ex_sub.add_parser("gradescope", help="build a Gradescope autograder zip for one exercise")
+    gs.add_argument("exercise", metavar="EXERCISE", help="e.g. 07_optimizers")
+    gs.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), metavar="ZIP")
+    gs.add_argument("--wheel", type=Path, default=None,
+                    help="the course wheel to ship (default: build it from this checkout)")
+    gs.add_argument("--timeout", type=float, default=10.0, metavar="S")
     return parser
+
+
+def _gradescope_bundle(args) -> int:
+    from .grading.gradescope import build_bundle
+
+    try:
+        path = build_bundle(args.exercise, args.output, wheel=args.wheel, timeout=args.timeout)
+    except (ValueError, RuntimeError) as exc:
+        print(f"nnlab exercises gradescope: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: upload it as the autograder of {args.exercise}", file=sys.stderr)
+    return 0
 
 
 def _grade(args) -> int:
@@ -99,7 +121,7 @@ def _grade(args) -> int:
 
 def _options(args) -> dict:
     return {"seed": args.seed, "timeout": args.timeout, "memory_mb": args.memory_mb,
-            "exercise": args.exercise, "require_sandbox": args.require_sandbox}
+            "exercise": args.exercise, "require_sandbox": args.require_sandbox, "user": args.user}
 
 
 def _grade_gradescope(args) -> int:
@@ -150,6 +172,8 @@ def main(argv=None) -> int:
     if args.command == "grade":
         signal.signal(signal.SIGTERM, _terminate)
         return _grade(args)
+    if args.action == "gradescope":
+        return _gradescope_bundle(args)
     return _release(args)
 
 

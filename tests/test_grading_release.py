@@ -116,3 +116,23 @@ def test_make_notebooks_also_releases_and_executes_the_student_notebooks():
     text = (ROOT / "Makefile").read_text()
     target = text.split("\nnotebooks:", 1)[1].split("\n\n", 1)[0]
     assert "exercises/solutions/*.ipynb" in text and "nnlab exercises release" in target
+
+
+def test_a_class_release_holds_no_solutions(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "nnlab", "exercises", "release", "--to",
+                           str(tmp_path), "--no-execute"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    released = sorted(p.name for p in tmp_path.iterdir())
+    assert released == sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
+    for path in tmp_path.iterdir():
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+        solution = nbformat.read(SOLUTIONS / path.name, as_version=4)
+        for cell in solution.cells:
+            if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+                body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+                lines = [ln.strip() for ln in body.splitlines() if len(ln.strip()) > 20]
+                assert not any(ln in text for ln in lines), (path.name, lines)

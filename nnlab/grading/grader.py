@@ -251,7 +251,7 @@ def _cells_note(exc: SessionDied) -> str:
     return f"the notebook's code ended the Python process ({where}): {exc}"
 
 
-def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated) -> dict:
+def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user=None) -> dict:
     """Per task: (case results, timed out?, note); plus cell errors and reference calls.
 
     A task that kills or hangs the submission's process is charged to that task alone: a fresh
@@ -264,7 +264,7 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated) -> d
         if _STOP.is_set():
             raise Interrupted()
         session = Session(cells, traps, timeout=timeout, memory_mb=memory_mb, isolated=isolated,
-                          n_tasks=len(remaining))
+                          n_tasks=len(remaining), user=user)
         try:
             try:
                 outcomes["__cells__"] = session.run_cells()["errors"]
@@ -298,8 +298,13 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated) -> d
 
 def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
                    memory_mb: int = DEFAULT_MEMORY_MB, exercise: str | None = None,
-                   require_sandbox: bool = False) -> dict:
-    """Grade one submission. Returns the report; a file that cannot be graded gets ``error``."""
+                   require_sandbox: bool = False, sandbox: bool = True,
+                   user: str | None = None) -> dict:
+    """Grade one submission. Returns the report; a file that cannot be graded gets ``error``.
+
+    ``sandbox=False`` runs the code as a plain child (for measuring the sandbox's cost);
+    ``user`` is the unprivileged user a plain child runs as when the grader is root.
+    """
     path = Path(path)
     report = {"submission": submission_name(path), "file": str(path), "exercise": None,
               "score": 0.0, "max_score": 0.0, "tasks": [], "error": None, "warning": None}
@@ -311,7 +316,7 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
     except SubmissionError as exc:
         report["error"] = str(exc)
         return report
-    why = sandbox_status()
+    why = sandbox_status() if sandbox else "the sandbox was turned off (sandbox=False)"
     if why is not None:
         if require_sandbox:
             raise SandboxUnavailable(f"--require-sandbox: {why}")
@@ -320,7 +325,7 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
     report["exercise"] = ex.name
     report["max_score"] = ex.max_score
     static = static_reference_use(cells, ex)
-    outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None)
+    outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None, user=user)
     cell_errors = outcomes["__cells__"]
     results = []
     for task in ex.tasks:

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 import weakref
@@ -201,7 +202,7 @@ class Session:
     """
 
     def __init__(self, cells: list[str], traps: list[str], *, timeout: float, memory_mb: int,
-                 isolated: bool, n_tasks: int):
+                 isolated: bool, n_tasks: int, user: str | None = None):
         self.timeout, self.cells, self.isolated = timeout, cells, isolated
         self.deadline = time.monotonic() + STARTUP_SECONDS + timeout * (len(cells) + n_tasks)
         executable = _interpreter()[0]
@@ -212,9 +213,17 @@ class Session:
             env = None
         else:
             env = {**_environment(os.environ.get("TMPDIR", "/tmp"))}
+        drop = {}
+        if user and not isolated and os.geteuid() == 0:  # a plain child: at least not root
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            drop = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+            env["HOME"] = env["TMPDIR"] = env["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="nnlab-")
+            os.chown(env["HOME"], entry.pw_uid, entry.pw_gid)
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True, env=env,
-                                     start_new_session=True, cwd="/" if isolated else None)
+                                     start_new_session=True, cwd="/", **drop)
         with _LIVE_LOCK:
             _LIVE.add(self)
         self._buffer = bytearray()
