@@ -315,6 +315,8 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
     if timed_out:
         head += "; then the time limit was reached (an infinite loop?)"
     hint = _match_mistake(task, failing) if failing else None
+    if hint is not None:  # a catalogued mistake earns nothing, even where its outputs happen to match
+        score, status = 0.0, "failed"
     detail = [f"Likely mistake: {hint}"] if hint else messages[:1]
     detail += errors[:1]
     return TaskResult(task.name, score, points, status, ". ".join([head, *detail]))
