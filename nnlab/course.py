@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Where the course lives: the one setting that launch links (Binder, Colab), the Colab cell's
+# pinned install and the README are built from (tests check that they are).
+REPOSITORY = "https://github.com/nnlab-course/nnlab"
+BRANCH = "main"
+
 # The same first code cell opens every notebook (tests/test_notebooks.py checks it).
 SETUP_CELL = """\
 import os
