@@ -7,6 +7,7 @@ NumPy arrays (loaded with ``allow_pickle=False``) and are compared with referenc
 from __future__ import annotations
 
 import math
+import re
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ class Case:
     label: str
     run: Callable[[Any], Any]
     data: dict = field(default_factory=dict)
+    gate: bool = False  # a degenerate input (λ = 0, zero gradients, rate 0): must pass, pays nothing
 
 
 @dataclass(frozen=True)
@@ -282,44 +284,95 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
         what = "the function still raises NotImplementedError" if task.kind == "function" \
             else f"{task.name} is not set yet"
         return TaskResult(task.name, 0.0, points, "not_attempted", f"not attempted yet ({what})")
-    passed, messages, errors = 0, [], []
-    failing = []
+    parts = _parts(task)
+    passed, messages, errors, failing = 0, [], [], []
+    part_ok = [True] * len(parts)
+    gates_ok = True
     for case, res, exp in zip(cases, results, expected, strict=True):
-        if res is None:
+        if res is None:  # not run (a time limit): it earns nothing
+            part_ok = [False] * len(parts)
+            gates_ok = gates_ok and not case.gate
             continue
         if res.error is not None:
-            errors.append(f"{case.label}: {res.error}")
+            errors.append(f"{case.label}: {_explain(res.error)}")
+            part_ok = [False] * len(parts)
+            gates_ok = gates_ok and not case.gate
             continue
         msg = _case_ok(task, case, res.outputs, exp)
         if msg is None:
             passed += 1
-        else:
-            messages.append(f"{case.label}: {msg}")
-            failing.append((case, res.outputs, exp))
+            continue
+        messages.append(f"{case.label}: {msg}")
+        failing.append((case, res.outputs, exp))
+        gates_ok = gates_ok and not case.gate
+        for i, keys in enumerate(parts):
+            if keys is None or _part_differs(task, res.outputs, exp, keys):
+                part_ok[i] = False
     n = len(cases)
-    score = round(points * passed / n, 2) if n else 0.0
+    hint = _match_mistake(task, failing) if failing else None
+    if passed == n and not timed_out:
+        text = "the check passed" if n == 1 else f"all {n} checks passed"
+        return TaskResult(task.name, points, points, "passed", text)
+    # Points come only from parts right on every input, and only once every gate (degenerate
+    # input) passes; a catalogued mistake earns nothing.
+    right = [name for name, ok in zip(_part_names(task, parts), part_ok, strict=True) if ok]
+    score = 0.0
+    if gates_ok and hint is None and len(parts) > 1:
+        score = round(points * len(right) / len(parts), 2)
     if timed_out:
         status = "timeout"
-    elif passed == n:
-        status = "passed"
-    elif passed > 0:
+    elif score > 0:
         status = "partial"
     elif errors and not messages:
         status = "error"
     else:
         status = "failed"
-    if status == "passed":
-        text = "the check passed" if n == 1 else f"all {n} checks passed"
-        return TaskResult(task.name, score, points, status, text)
     head = f"{passed} of {n} checks passed"
     if timed_out:
         head += "; then the time limit was reached (an infinite loop?)"
-    hint = _match_mistake(task, failing) if failing else None
-    if hint is not None:  # a catalogued mistake earns nothing, even where its outputs happen to match
-        score, status = 0.0, "failed"
-    detail = [f"Likely mistake: {hint}"] if hint else messages[:1]
+    gate_failed = [m for m, (c, _, _) in zip(messages, failing, strict=False) if c.gate]
+    detail = [f"Likely mistake: {hint}"] if hint else (gate_failed or messages)[:1]
     detail += errors[:1]
+    if score > 0:
+        detail.insert(0, f"right on every input: {', '.join(right)}")
+    elif not gates_ok and hint is None and len(parts) > 1 and right:
+        detail.append("a special case must pass before any part earns points")
     return TaskResult(task.name, score, points, status, ". ".join([head, *detail]))
+
+
+def _parts(task: Task) -> list:
+    """The separately scored outputs of a task: [None] (one part) or the key prefix of each."""
+    if task.compare is not None or len(task.output_names) < 2:
+        return [None]
+    return [str(i) for i in range(len(task.output_names))]
+
+
+def _part_names(task: Task, parts: list) -> list[str]:
+    return [task.name] if parts == [None] else list(task.output_names)
+
+
+def _part_differs(task: Task, got: dict, expected: dict, prefix: str) -> bool:
+    def pick(flat):
+        return {k: v for k, v in flat.items() if k == prefix or k.startswith(prefix + ".")}
+
+    mine, ref = pick(got), pick(expected)
+    return not ref or compare_outputs(mine, ref, task.rtol) is not None
+
+
+def _explain(error: str) -> str:
+    """A raw exception turned into a sentence about its likely cause."""
+    if "operands could not be broadcast together" in error:
+        shapes = re.findall(r"\(([\d, ]*)\)", error)
+        return (f"{error} — two arrays of shapes that do not fit together"
+                f"{' (' + ' and '.join(shapes[:2]) + ')' if shapes else ''}: check each array's "
+                "shape, keepdims=True on sums, and (N,) against (N, 1)")
+    if "matmul" in error and "mismatch" in error:
+        return f"{error} — a matrix product with the wrong shapes: transposed weights?"
+    if error.startswith("IndexError") and ("arrays used as indices" in error or "only integers" in error):
+        return f"{error} — labels used as indices must be integers (one-hot labels need argmax)"
+    if error.startswith(("NameError", "UnboundLocalError")):
+        return f"{error} — a name used before it is defined (a cell not run, or a typo?)"
+    return error
 
 
 def _match_mistake(task: Task, failing) -> str | None:

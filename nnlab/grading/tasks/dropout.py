@@ -21,7 +21,7 @@ def _forward_cases(rng):
         seed = int(rng.integers(2**31))
         cases.append(Case(label, lambda fn, x=x, rate=rate, seed=seed:
                           fn(x.copy(), rate, np.random.default_rng(seed)),
-                          data={"inputs": x, "rate": rate}))
+                          data={"inputs": x, "rate": rate}, gate=rate == 0.0))
     return cases
 
 

@@ -30,7 +30,7 @@ def _softmax_cases(rng):
         "rows on very different scales": np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -999.0]]),
         "equal logits": np.zeros((2, 4)),
     }
-    return [Case(k, lambda fn, x=x: fn(x.copy())) for k, x in inputs.items()]
+    return [Case(k, lambda fn, x=x: fn(x.copy()), gate=k == "equal logits") for k, x in inputs.items()]
 
 
 def _count_cases(rng):

@@ -22,7 +22,7 @@ def _decay_cases(rng):
         return np.array([float(fn(lr, decay, step)) for step in (0, 1, 2, 10, 100)])
 
     return [Case(f"learning_rate={lr}, decay={d}, steps 0, 1, 2, 10, 100",
-                 lambda fn, lr=lr, d=d: run(fn, lr, d)) for lr, d in settings]
+                 lambda fn, lr=lr, d=d: run(fn, lr, d), gate=d == 0.0) for lr, d in settings]
 
 
 def _steps(fn, param, grads, hyper):
@@ -43,7 +43,7 @@ def _update_cases(rng, hypers):
     zero = [np.zeros((1, 4))] * 3
     tiny = [1e-4 * rng.normal(size=(1, 4)) for _ in range(3)]
     label, hyper = hypers[0]
-    cases.append(Case(f"zero gradients, {label}", lambda fn: _steps(fn, p0, zero, hyper)))
+    cases.append(Case(f"zero gradients, {label}", lambda fn: _steps(fn, p0, zero, hyper), gate=True))
     cases.append(Case(f"tiny gradients (about 1e-4), {label}", lambda fn: _steps(fn, p0, tiny, hyper)))
     return cases
 

@@ -13,7 +13,7 @@ def _weight_cases(rng, with_zero=False):
     w1, w2 = rng.normal(size=(3, 4)), rng.normal(size=(1, 5))
     cases = [Case("weights (3, 4), λ = 0.01", lambda fn: fn(w1.copy(), 0.01)),
              Case("biases (1, 5), λ = 0.5", lambda fn: fn(w2.copy(), 0.5)),
-             Case("λ = 0", lambda fn: fn(w1.copy(), 0.0))]
+             Case("λ = 0", lambda fn: fn(w1.copy(), 0.0), gate=True)]
     if with_zero:
         w3 = np.array([[0.0, -2.0, 3.0], [0.5, 0.0, -0.1]])
         cases.append(Case("weights that are exactly 0", lambda fn: fn(w3.copy(), 0.1)))
