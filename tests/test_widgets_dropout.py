@@ -1,4 +1,4 @@
-"""The dropout-rate figure of notebook 07: a plain function, and the ipywidgets wrapper around it."""
+"""The dropout-rate figure of notebook 10: a plain function, and the ipywidgets wrapper around it."""
 
 import matplotlib
 
@@ -53,8 +53,18 @@ def test_the_decision_boundary_and_title_follow_the_rate():
 def test_training_is_memoised_per_rate():
     first = drop.train_dropout_model(0.1)
     assert drop.train_dropout_model(0.1) is first
-    _, train_acc, test_acc = first
-    assert 0.0 <= train_acc <= 1.0 and 0.0 <= test_acc <= 1.0
+    _, train_acc, val_acc = first
+    assert 0.0 <= train_acc <= 1.0 and 0.0 <= val_acc <= 1.0
+
+
+def test_accuracies_are_measured_on_the_training_and_the_validation_data():
+    X_train, y_train, X_val, y_val = drop.spiral_split(drop.SEED)
+    model, train_acc, val_acc = drop.train_dropout_model(0.1)
+    assert train_acc == model.evaluate(X_train, y_train)["accuracy"]
+    assert val_acc == model.evaluate(X_val, y_val)["accuracy"]
+    title = drop.plot_dropout(rate=0.1).axes[0].get_title()
+    assert f"training {train_acc:.2f}" in title and f"validation {val_acc:.2f}" in title
+    assert "test" not in title
 
 
 def test_heavy_dropout_underfits_and_none_fits_the_training_data():

@@ -1,4 +1,4 @@
-"""The λ-slider figure of notebook 06: a plain function, and the ipywidgets wrapper around it."""
+"""The λ-slider figure of notebook 09: a plain function, and the ipywidgets wrapper around it."""
 
 import matplotlib
 
@@ -54,8 +54,20 @@ def test_training_is_memoised_per_lambda():
     first = reg.train_l2_model(1e-3)
     again = reg.train_l2_model(1e-3)
     assert first is again
-    model, train_acc, test_acc = first
-    assert 0.0 <= test_acc <= 1.0 and 0.0 <= train_acc <= 1.0
+    model, train_acc, val_acc = first
+    assert 0.0 <= val_acc <= 1.0 and 0.0 <= train_acc <= 1.0
+
+
+def test_accuracies_are_measured_on_the_training_and_the_validation_data():
+    X_train, y_train, X_val, y_val = reg.spiral_split(reg.SEED)
+    assert X_train.shape == X_val.shape == (300, 2) and y_train.shape == y_val.shape == (300,)
+    assert not np.allclose(X_train, X_val)  # two samples, not one twice
+    model, train_acc, val_acc = reg.train_l2_model(1e-3)
+    assert train_acc == model.evaluate(X_train, y_train)["accuracy"]
+    assert val_acc == model.evaluate(X_val, y_val)["accuracy"]
+    title = reg.plot_l2_boundary(lam=1e-3).axes[0].get_title()
+    assert f"training {train_acc:.2f}" in title and f"validation {val_acc:.2f}" in title
+    assert "test" not in title
 
 
 def test_strong_penalty_underfits_and_no_penalty_fits_the_training_data():

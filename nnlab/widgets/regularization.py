@@ -1,11 +1,13 @@
-"""Notebook 06's widget: an L2 strength λ, the decision boundary it produces, and the weights.
+"""Notebook 09's widget: an L2 strength λ, the decision boundary it produces, and the weights.
 
 Training takes longer than a slider may wait, so each λ is trained once, for a few hundred
 epochs, and remembered: ``train_l2_model`` is memoised with ``functools.lru_cache`` keyed on
 (λ, seed, epochs). The slider offers a fixed handful of λ values (``LAMBDAS``); the first visit
 to one costs about a third of a second on a 2-core machine, every later visit is only a redraw.
 The data are the notebook's: ``spiral_data(100, 3)`` for training, then another
-``spiral_data(100, 3)`` for testing, both from ``np.random.default_rng(seed)``.
+``spiral_data(100, 3)`` for validation, both from ``np.random.default_rng(seed)``. The notebook
+draws a third sample from the same generator for its test set; the widget never touches it, since
+moving a slider to the best-looking λ is a choice, and choices are made on validation data.
 """
 
 from __future__ import annotations
@@ -29,20 +31,23 @@ HIST_RANGE = (-2.0, 2.0)  # fixed bins, so histograms for different λ can be co
 
 
 def spiral_split(seed: int = SEED):
-    """The notebook's data: X_train (300, 2), y_train (300,), X_test (300, 2), y_test (300,)."""
+    """The notebook's training and validation data (the first two samples its generator draws):
+    X_train (300, 2), y_train (300,), X_val (300, 2), y_val (300,).
+    """
     rng = np.random.default_rng(seed)
     X_train, y_train = spiral_data(100, 3, rng=rng)
-    X_test, y_test = spiral_data(100, 3, rng=rng)
-    return X_train, y_train, X_test, y_test
+    X_val, y_val = spiral_data(100, 3, rng=rng)
+    return X_train, y_train, X_val, y_val
 
 
 @lru_cache(maxsize=32)
 def train_l2_model(lam: float, seed: int = SEED, epochs: int = EPOCHS):
     """Train a 2-64-64-3 network with L2 strength ``lam`` on weights and biases (memoised).
 
-    Returns (model, train_accuracy, test_accuracy). Same data and initial weights for every λ.
+    Returns (model, train_accuracy, val_accuracy), both measured in inference mode on the
+    training and the validation data. Same data and initial weights for every λ.
     """
-    X_train, y_train, X_test, y_test = spiral_split(seed)
+    X_train, y_train, X_val, y_val = spiral_split(seed)
     model = Model.mlp(
         SIZES,
         rng=np.random.default_rng(seed),
@@ -52,25 +57,26 @@ def train_l2_model(lam: float, seed: int = SEED, epochs: int = EPOCHS):
     )
     model.fit(X_train, y_train, epochs=epochs)
     train_acc = model.evaluate(X_train, y_train)["accuracy"]
-    test_acc = model.evaluate(X_test, y_test)["accuracy"]
-    return model, train_acc, test_acc
+    val_acc = model.evaluate(X_val, y_val)["accuracy"]
+    return model, train_acc, val_acc
 
 
 def plot_l2_boundary(lam: float = 1e-3, *, fig=None):
     """Left: the decision boundary of the network trained with L2 strength ``lam``, training
     points on top. Right: a histogram (log scale) of its hidden-to-hidden weights (64 x 64).
-    The title gives train and test accuracy. Returns the figure.
+    The title gives the training and the validation accuracy. Returns the figure.
     """
     if lam < 0:
         raise ValueError(f"lam must be >= 0; got {lam}")
-    model, train_acc, test_acc = train_l2_model(float(lam), SEED, EPOCHS)
+    model, train_acc, val_acc = train_l2_model(float(lam), SEED, EPOCHS)
     X_train, y_train, _, _ = spiral_split(SEED)
     if fig is None:
         fig = plt.figure(figsize=(8, 3))
     fig.clear()
     ax_boundary, ax_hist = fig.subplots(1, 2)
     plot_decision_boundary(model.predict, X_train, y_train, ax=ax_boundary, resolution=100)
-    ax_boundary.set_title(f"λ = {lam:g}: train {train_acc:.2f}, test {test_acc:.2f}")
+    ax_boundary.set_title(f"λ = {lam:g}: accuracy on training {train_acc:.2f},\n"
+                          f"on validation {val_acc:.2f} (training points shown)")
     hidden = [layer for layer in model.layers if isinstance(layer, Dense)][1].weights
     # weights beyond the range are counted in the end bins
     ax_hist.hist(np.clip(hidden.ravel(), *HIST_RANGE), bins=80, range=HIST_RANGE, color="tab:blue")
