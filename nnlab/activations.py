@@ -89,21 +89,10 @@ def softmax_jacobian(outputs: np.ndarray) -> np.ndarray:
     return np.einsum("ij,jk->ijk", s, np.eye(s.shape[1])) - np.einsum("ij,ik->ijk", s, s)
 
 
+# ---- layer classes: forward remembers what backward needs ----
+
 class _Activation:
-    """A layer without parameters that applies ``_fn`` forward and ``_grad`` backward."""
-
-    _fn = staticmethod(linear)
-
-    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        self._inputs = inputs
-        self._outputs = self._fn(inputs)
-        return self._outputs
-
-    def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        return self._grad(dvalues)
-
-    def _grad(self, dvalues):
-        return dvalues.copy()
+    """A layer without parameters: ``forward(inputs, training=False)``, ``backward(dvalues)``."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -112,30 +101,52 @@ class _Activation:
 class Linear(_Activation):
     """Identity activation (for regression outputs)."""
 
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        return linear(inputs)
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        return dvalues.copy()
+
 
 class ReLU(_Activation):
-    _fn = staticmethod(relu)
+    """outputs = max(0, inputs);   dinputs = dvalues · [inputs > 0]."""
 
-    def _grad(self, dvalues):
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self._inputs = inputs
+        return relu(inputs)
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
         return relu_backward(dvalues, self._inputs)
 
 
 class Sigmoid(_Activation):
-    _fn = staticmethod(sigmoid)
+    """outputs = σ(inputs);   dinputs = dvalues · σ · (1 − σ), from the stored outputs."""
 
-    def _grad(self, dvalues):
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self._outputs = sigmoid(inputs)
+        return self._outputs
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
         return sigmoid_backward(dvalues, self._outputs)
 
 
 class Tanh(_Activation):
-    _fn = staticmethod(tanh)
+    """outputs = tanh(inputs);   dinputs = dvalues · (1 − tanh²), from the stored outputs."""
 
-    def _grad(self, dvalues):
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self._outputs = tanh(inputs)
+        return self._outputs
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
         return tanh_backward(dvalues, self._outputs)
 
 
 class Softmax(_Activation):
-    _fn = staticmethod(softmax)
+    """Row-wise softmax; backward through its Jacobian, from the stored outputs."""
 
-    def _grad(self, dvalues):
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self._outputs = softmax(inputs)
+        return self._outputs
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
         return softmax_backward(dvalues, self._outputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -15,7 +16,7 @@ from .optimizers import Adam, Optimizer
 from .validation import iterate_minibatches
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "linear": Linear}
-HISTORY_KEYS = ("loss", "data_loss", "regularization_loss", "accuracy", "learning_rate")
+HISTORY_KEYS = ("epoch", "loss", "data_loss", "regularization_loss", "accuracy", "learning_rate")
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -122,6 +123,16 @@ class Model:
         return self.loss.prepare_targets(y, n_outputs)
 
     # ---- training ----
+    def _train_step(self, X, y, params) -> tuple[float, float, float]:
+        """Forward, loss, backward, update. The losses are those of the parameters before the update."""
+        outputs = self._forward(X, training=True)
+        data_loss = self.loss.loss(outputs, y)
+        acc = self.loss.accuracy(outputs, y)
+        reg_loss = self.regularization_loss()
+        self._backward(self.loss.backward(outputs, y))
+        self.optimizer.step(params, [g for layer in self._trainable for g in layer.grads])
+        return data_loss, acc, reg_loss
+
     def fit(
         self,
         X,
@@ -162,43 +173,37 @@ class Model:
         if validation_data is not None:
             X_val = self._check_X(validation_data[0])
             y_val = self._targets(validation_data[1], len(X_val), n_outputs)
-        history = {key: [] for key in ("epoch", *HISTORY_KEYS)}
+        history = {key: [] for key in HISTORY_KEYS}
         if validation_data is not None:
             history.update(val_loss=[], val_accuracy=[])
         best_loss, best_params, waited = np.inf, None, 0
         full_batch = batch_size is None or batch_size >= len(X)
-        loss_fn, optimizer = self.loss, self.optimizer
+        params = [p for layer in self._trainable for p in layer.params]  # updated in place
 
         for epoch in range(epochs):
-            lr = optimizer.current_learning_rate
-            # Data and regularization loss are both measured at the parameters of the forward
-            # pass, before the update (averaged over the batches of the epoch).
+            lr = self.optimizer.current_learning_rate
             if full_batch:
-                outputs = self._forward(X, training=True)
-                data_loss = loss_fn.loss(outputs, y)
-                acc = loss_fn.accuracy(outputs, y)
-                reg_loss = self.regularization_loss()
-                self._backward(loss_fn.backward(outputs, y))
-                self._step()
-            else:
+                data_loss, acc, reg_loss = self._train_step(X, y, params)
+            else:  # averages over the batches of the epoch, weighted by batch size
                 data_loss = acc = reg_loss = 0.0
                 for idx in iterate_minibatches(len(X), batch_size, rng=rng):
-                    outputs = self._forward(X[idx], training=True)
-                    data_loss += loss_fn.loss(outputs, y[idx]) * len(idx)
-                    acc += loss_fn.accuracy(outputs, y[idx]) * len(idx)
-                    reg_loss += self.regularization_loss() * len(idx)
-                    self._backward(loss_fn.backward(outputs, y[idx]))
-                    self._step()
+                    batch_loss, batch_acc, batch_reg = self._train_step(X[idx], y[idx], params)
+                    data_loss += batch_loss * len(idx)
+                    acc += batch_acc * len(idx)
+                    reg_loss += batch_reg * len(idx)
                 data_loss, acc, reg_loss = data_loss / len(X), acc / len(X), reg_loss / len(X)
-            if not np.isfinite(data_loss + reg_loss):
+            loss = data_loss + reg_loss
+            if not math.isfinite(loss):
                 raise TrainingDivergedError(
-                    f"loss became {data_loss + reg_loss} at epoch {epoch}; "
-                    f"try a lower learning rate (now {optimizer.learning_rate})"
+                    f"loss became {loss} at epoch {epoch}; "
+                    f"try a lower learning rate (now {self.optimizer.learning_rate})"
                 )
-            for key, value in zip(
-                history, (epoch, data_loss + reg_loss, data_loss, reg_loss, acc, lr), strict=False
-            ):
-                history[key].append(value)
+            history["epoch"].append(epoch)
+            history["loss"].append(loss)
+            history["data_loss"].append(data_loss)
+            history["regularization_loss"].append(reg_loss)
+            history["accuracy"].append(acc)
+            history["learning_rate"].append(lr)
             if validation_data is not None:
                 val = self.evaluate(X_val, y_val)
                 history["val_loss"].append(val["loss"])
@@ -211,7 +216,7 @@ class Model:
                         if waited >= patience:  # `patience` epochs in a row without improvement
                             break
             if print_every and epoch % print_every == 0:
-                print(f"epoch: {epoch}, acc: {acc:.3f}, loss: {data_loss + reg_loss:.3f}, lr: {lr:.5g}")
+                print(f"epoch: {epoch}, acc: {acc:.3f}, loss: {loss:.3f}, lr: {lr:.5g}")
             if progress:
                 _progress_bar(epoch + 1, epochs)
         if progress:
@@ -220,11 +225,6 @@ class Model:
             self.set_params(best_params)
             history["best_epoch"] = int(np.argmin(history["val_loss"]))
         return history
-
-    def _step(self) -> None:
-        params = [p for layer in self._trainable for p in layer.params]
-        grads = [g for layer in self._trainable for g in layer.grads]
-        self.optimizer.step(params, grads)
 
     def __repr__(self) -> str:
         return f"Model({self.layers}, loss={type(self.loss).__name__}, optimizer={self.optimizer})"

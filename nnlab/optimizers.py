@@ -95,78 +95,129 @@ def step_decay(learning_rate: float, drop: float, every: int, step: int) -> floa
     return learning_rate * drop ** (step // every)
 
 
-# ---- optimizer classes: state lives here, aligned with the parameter list ----
+# ---- optimizer classes: the same rules, updating the parameter arrays in place ----
+
+_BASE_ATTRIBUTES = ("learning_rate", "decay", "iterations", "states")
+
 
 class Optimizer:
-    """Base class: applies ``_update`` to each (param, grad) pair with inverse-time decay.
+    """Learning rate with inverse-time decay, the step count, and one state per parameter.
 
-    ``step(params, grads)`` updates the parameter arrays in place and advances the iteration count.
+    α = α₀ / (1 + decay · iterations).   ``step(params, grads)`` updates each array in place
+    with its subclass's ``update``; the states are made at the first step, aligned with ``params``.
     """
 
-    _update = staticmethod(sgd_update)
-
-    def __init__(self, learning_rate: float, decay: float = 0.0, **hyper):
+    def __init__(self, learning_rate: float, decay: float = 0.0):
         check_positive(learning_rate, "learning_rate")
         check_non_negative(decay, "decay")
         self.learning_rate = learning_rate
         self.decay = decay
-        self.hyper = hyper
         self.iterations = 0
-        self._states: list[dict] | None = None
+        self.states: list[dict] | None = None
 
     @property
     def current_learning_rate(self) -> float:
-        return inverse_time_decay(self.learning_rate, self.decay, self.iterations)
+        return self.learning_rate / (1.0 + self.decay * self.iterations)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """One update of every parameter array, in place; then count the iteration."""
-        if self._states is None:
-            self._states = [{} for _ in params]  # one state per parameter, made once
-        if len(params) != len(self._states):
-            raise ValueError(
-                f"optimizer was created for {len(self._states)} parameters; got {len(params)}"
-            )
+        if self.states is None:
+            self.states = [self.new_state(param) for param in params]
         lr = self.current_learning_rate
-        for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-            param[...], self._states[i] = self._update(
-                param, grad, self._states[i], learning_rate=lr, **self.hyper
-            )
+        for param, grad, state in zip(params, grads, self.states, strict=True):
+            self.update(param, grad, state, lr)
         self.iterations += 1
 
+    def new_state(self, param: np.ndarray) -> dict:
+        return {}
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+        raise NotImplementedError
+
+    @property
+    def hyper(self) -> dict:
+        """The rule's own settings, e.g. {'momentum': 0.9}: what the subclass stored."""
+        return {k: v for k, v in vars(self).items() if k not in _BASE_ATTRIBUTES}
+
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
-        return f"{type(self).__name__}(learning_rate={self.learning_rate}, decay={self.decay}, {args})"
+        args = "".join(f", {k}={v}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}(learning_rate={self.learning_rate}, decay={self.decay}{args})"
 
 
 class SGD(Optimizer):
-    _update = staticmethod(sgd_update)
+    """update = momentum · update − lr · grad;   param += update   (param −= lr · grad without)."""
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
-        super().__init__(learning_rate, decay, momentum=momentum)
+        super().__init__(learning_rate, decay)
+        check_non_negative(momentum, "momentum")
+        self.momentum = momentum
+
+    def new_state(self, param):
+        return {"momentum": np.zeros_like(param)}
+
+    def update(self, param, grad, state, lr):
+        if self.momentum == 0.0:
+            param -= lr * grad
+        else:
+            state["momentum"] = self.momentum * state["momentum"] - lr * grad
+            param += state["momentum"]
 
 
 class Adagrad(Optimizer):
-    _update = staticmethod(adagrad_update)
+    """cache += grad²;   param −= lr · grad / (√cache + ε)."""
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
-        super().__init__(learning_rate, decay, epsilon=epsilon)
+        super().__init__(learning_rate, decay)
+        self.epsilon = epsilon
+
+    def new_state(self, param):
+        return {"cache": np.zeros_like(param)}
+
+    def update(self, param, grad, state, lr):
+        state["cache"] = state["cache"] + grad**2
+        param -= lr * grad / (np.sqrt(state["cache"]) + self.epsilon)
 
 
 class RMSprop(Optimizer):
-    _update = staticmethod(rmsprop_update)
+    """cache = ρ · cache + (1 − ρ) · grad²;   param −= lr · grad / (√cache + ε)."""
 
     def __init__(
         self, learning_rate: float = 0.001, decay: float = 0.0, epsilon: float = 1e-7,
         rho: float = 0.9,
     ):
-        super().__init__(learning_rate, decay, epsilon=epsilon, rho=rho)
+        super().__init__(learning_rate, decay)
+        self.epsilon = epsilon
+        self.rho = rho
+
+    def new_state(self, param):
+        return {"cache": np.zeros_like(param)}
+
+    def update(self, param, grad, state, lr):
+        state["cache"] = self.rho * state["cache"] + (1 - self.rho) * grad**2
+        param -= lr * grad / (np.sqrt(state["cache"]) + self.epsilon)
 
 
 class Adam(Optimizer):
-    _update = staticmethod(adam_update)
+    """Adam with t = iterations + 1:   m = β₁m + (1 − β₁)g;   v = β₂v + (1 − β₂)g²;
+
+    m̂ = m / (1 − β₁ᵗ);   v̂ = v / (1 − β₂ᵗ);   param −= lr · m̂ / (√v̂ + ε).
+    """
 
     def __init__(
         self, learning_rate: float = 0.001, decay: float = 0.0, epsilon: float = 1e-7,
         beta_1: float = 0.9, beta_2: float = 0.999,
     ):
-        super().__init__(learning_rate, decay, epsilon=epsilon, beta_1=beta_1, beta_2=beta_2)
+        super().__init__(learning_rate, decay)
+        self.epsilon = epsilon
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+
+    def new_state(self, param):
+        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+
+    def update(self, param, grad, state, lr):
+        t = self.iterations + 1
+        state["m"] = self.beta_1 * state["m"] + (1 - self.beta_1) * grad
+        state["v"] = self.beta_2 * state["v"] + (1 - self.beta_2) * grad**2
+        m_hat = state["m"] / (1 - self.beta_1**t)
+        v_hat = state["v"] / (1 - self.beta_2**t)
+        param -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)

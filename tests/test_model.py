@@ -40,12 +40,16 @@ def test_history_splits_data_and_regularization_loss():
         assert total == pytest.approx(data + reg)
 
 
-@pytest.mark.parametrize("loss, n_out", [("softmax_cross_entropy", 3), ("binary_cross_entropy", 2),
-                                         ("mean_squared_error", 2)])
-def test_whole_network_gradients(loss, n_out, rng):
+@pytest.mark.parametrize("loss, n_out, activation", [
+    ("softmax_cross_entropy", 3, "tanh"), ("binary_cross_entropy", 2, "tanh"),
+    ("mean_squared_error", 2, "tanh"), ("softmax_cross_entropy", 3, "relu"),
+    ("softmax_cross_entropy", 3, "sigmoid"), ("mean_squared_error", 2, "linear"),
+])
+def test_whole_network_gradients(loss, n_out, activation, rng):
     regs = {"weight_regularizer_l1": 1e-3, "weight_regularizer_l2": 1e-2,
             "bias_regularizer_l2": 1e-2}
-    model = nnlab.Model.mlp([4, 5, n_out], rng=rng, activation="tanh", loss=loss, init="he", **regs)
+    model = nnlab.Model.mlp([4, 5, n_out], rng=rng, activation=activation, loss=loss, init="he",
+                            **regs)
     X = rng.standard_normal((7, 4))
     y = rng.integers(0, 3, 7) if n_out == 3 else rng.integers(0, 2, (7, n_out)).astype(float)
     targets = model.loss.prepare_targets(y, n_out)
@@ -64,6 +68,35 @@ def test_whole_network_gradients(loss, n_out, rng):
             return value
 
         assert_gradient(total_loss, param, analytic[i])
+
+
+@pytest.mark.parametrize("optimizer, update, hyper", [
+    (nnlab.Adam(0.05, decay=5e-7), nnlab.adam_update, {}),
+    (nnlab.SGD(0.5, decay=1e-3, momentum=0.9), nnlab.sgd_update, {"momentum": 0.9}),
+])
+def test_fit_computes_exactly_what_the_pure_functions_compute(optimizer, update, hyper):
+    """Model.fit and a hand-written loop of nnlab's functions give bitwise-equal histories."""
+    rng = np.random.default_rng(0)
+    X, y = nnlab.spiral_data(50, 3, rng=rng)
+    model = nnlab.Model.mlp([2, 16, 3], rng=rng, optimizer=optimizer)
+    params = model.get_params()
+    history = model.fit(X, y, epochs=25)
+    states, losses, accs = [{} for _ in params], [], []
+    for epoch in range(25):
+        W1, b1, W2, b2 = params
+        z1 = nnlab.dense_forward(X, W1, b1)
+        a1 = nnlab.relu(z1)
+        probs = nnlab.softmax(nnlab.dense_forward(a1, W2, b2))
+        losses.append(nnlab.categorical_cross_entropy(probs, y))
+        accs.append(nnlab.accuracy(probs, y))
+        da1, dW2, db2 = nnlab.dense_backward(nnlab.softmax_cross_entropy_backward(probs, y), a1, W2)
+        _, dW1, db1 = nnlab.dense_backward(nnlab.relu_backward(da1, z1), X, W1)
+        lr = nnlab.inverse_time_decay(optimizer.learning_rate, optimizer.decay, epoch)
+        for i, grad in enumerate((dW1, db1, dW2, db2)):
+            params[i], states[i] = update(params[i], grad, states[i], learning_rate=lr, **hyper)
+    assert history["loss"] == losses and history["accuracy"] == accs
+    for param, ref in zip(model.get_params(), params, strict=True):
+        np.testing.assert_array_equal(param, ref)
 
 
 def test_divergence_stops_with_epoch_and_hint():

@@ -12,7 +12,8 @@ import numpy as np
 from ... import optimizers
 from ..core import Case, Exercise, Mistake, Task, value_case
 
-OPTIMIZER_CLASSES = ("nnlab.optimizers.Optimizer.step",)
+OPTIMIZER_CLASSES = ("nnlab.optimizers.Optimizer.step",) + tuple(
+    f"nnlab.optimizers.{cls}.update" for cls in ("SGD", "Adagrad", "RMSprop", "Adam"))
 
 
 def _decay_cases(rng):
