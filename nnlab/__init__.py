@@ -23,7 +23,7 @@ from .activations import (
     tanh,
     tanh_backward,
 )
-from .data import IRIS_CLASSES, IRIS_FEATURES, load_iris, sine_data, spiral_data, vertical_data
+from .data import IRIS_CLASSES, IRIS_FEATURES, load_digits, load_iris, sine_data, spiral_data, vertical_data
 from .dropout import Dropout, dropout_backward, dropout_forward
 from .gradcheck import numerical_gradient, relative_error
 from .layers import (

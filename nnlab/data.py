@@ -1,4 +1,5 @@
-"""Datasets: the nnfs book's synthetic sets (spiral, vertical, sine) and the Iris measurements.
+"""Datasets: the nnfs book's synthetic sets (spiral, vertical, sine), the Iris measurements and
+the UCI handwritten digits.
 
 The synthetic sets use the same formulas as the ``nnfs`` package, but draw their noise from the
 ``rng`` you pass instead of NumPy's global generator, so nothing global is touched.
@@ -75,3 +76,15 @@ def load_iris():
     X = np.array([[float(v) for v in row[:4]] for row in rows])
     y = np.array([IRIS_CLASSES.index(row[4]) for row in rows], dtype=np.int64)
     return X, y
+
+
+def load_digits():
+    """The UCI handwritten digits: X (1797, 64) float64 pixels in 0..16, labels y (1797,) in 0..9.
+
+    Row i of X is an 8×8 image read row by row (``X[i].reshape(8, 8)``). The data ship with the
+    package (``data/digits.npz``); ``data/digits.SOURCE.md`` gives their source and licence
+    (Alpaydin & Kaynak 1998, UCI Machine Learning Repository, CC BY 4.0).
+    """
+    with resources.files("nnlab").joinpath("data/digits.npz").open("rb") as file:
+        with np.load(file, allow_pickle=False) as arrays:
+            return arrays["X"].astype(np.float64), arrays["y"].astype(np.int64)

@@ -615,3 +615,13 @@ def test_nbformat_3_and_a_byte_order_mark_are_read(tmp_path):
     for path in (v3, bom):
         report = grade_notebook(path)
         assert report["error"] is None and report["score"] == report["max_score"], report
+
+
+def test_an_input_changed_in_place_in_the_sandbox_is_seen(tmp_path):
+    code = ("def sgd_update(param, grad, state, *, learning_rate, momentum=0.0):\n"
+            "    update = momentum * state.get('u', 0.0) - learning_rate * grad\n"
+            "    param += update\n    return param, {'u': update}\n")
+    report = _grade(tmp_path, "07_optimizers", code)
+    task = by_task(report)["sgd_update"]
+    assert task["score"] == 0 and "in place" in task["feedback"], task
+    assert by_task(report)["adam_update"]["status"] == "passed"

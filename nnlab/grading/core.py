@@ -55,6 +55,7 @@ class Task:
     compare: Callable | None = None  # (case, got, expected) -> None if right, else a message
     rtol: float | None = None
     output_names: tuple[str, ...] = ()
+    separable: bool = True  # with several outputs, each earns its share (False: all or nothing)
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
 
 def _parts(task: Task) -> list:
     """The separately scored outputs of a task: [None] (one part) or the key prefix of each."""
-    if task.compare is not None or len(task.output_names) < 2:
+    if task.compare is not None or len(task.output_names) < 2 or not task.separable:
         return [None]
     return [str(i) for i in range(len(task.output_names))]
 

@@ -216,7 +216,14 @@ def _run_task(session: Session, task, cases, timeout: float, traps: dict):
         runs = [(case, lambda case=case: case.run(value)) for case in cases]
     else:
         def student(*args, **kwargs):
-            return session.call(task.name, args, kwargs, deadline)
+            before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+            value = session.call(task.name, args, kwargs, deadline)
+            for i, (old, new) in enumerate(zip(before, args, strict=True)):
+                if old is not None and not np.array_equal(old, new, equal_nan=True):
+                    raise StudentError("mutated", f"{task.name} changed its argument {i + 1} "
+                                       f"(shape {old.shape}) in place; leave the inputs as they "
+                                       "were: work on a copy")
+            return value
         runs = [(case, lambda case=case: case.run(student)) for case in cases]
     for _case, run in runs:
         try:

@@ -390,9 +390,14 @@ class Session:
         import numpy as np
 
         if isinstance(after, list) and len(after) == len(args):
+            # what the call did to its arguments, as if it had run here: arrays changed in place
+            # are changed here too, generators advance as far as the student's code drew
             for given, now in zip(args, after, strict=True):
                 if isinstance(given, np.random.Generator) and isinstance(now, np.random.Generator):
                     given.bit_generator.state = now.bit_generator.state
+                elif (isinstance(given, np.ndarray) and isinstance(now, np.ndarray)
+                      and now.shape == given.shape and given.flags.writeable):
+                    given[...] = now
         return value
 
     def get(self, name: str, deadline: float):
