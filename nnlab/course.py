@@ -136,6 +136,13 @@ NOTEBOOKS = (
         "Folds, stratification, confidence intervals, model selection on the Iris data.",
         ("k_fold_indices", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES"),
     ),
+    Notebook(
+        "13_capstone_digits",
+        "Capstone: handwritten digits",
+        "Real images end to end: sanity checks, diagnostics, search, augmentation, one test.",
+        ("load_digits",),
+        has_exercise=False,
+    ),
 )
 
 
