@@ -23,7 +23,7 @@ class LocalSession:
     def __init__(self, namespace: dict):
         self.namespace = namespace
 
-    def call(self, name, args, kwargs, deadline):
+    def call(self, name, args, kwargs, deadline, timeout=None):
         fn = self.namespace.get(name)
         if fn is None:
             raise StudentError("missing", f"{name} is not defined")

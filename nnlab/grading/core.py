@@ -56,6 +56,7 @@ class Task:
     rtol: float | None = None
     output_names: tuple[str, ...] = ()
     separable: bool = True  # with several outputs, each earns its share (False: all or nothing)
+    timeout: float | None = None  # an integrative task's own time guard in seconds (else --timeout)
 
 
 @dataclass(frozen=True)

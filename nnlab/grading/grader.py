@@ -205,7 +205,8 @@ def _body_uses(fn: ast.FunctionDef, targets, modules, aliases) -> str | None:
 
 def _run_task(session: Session, task, cases, timeout: float, traps: dict):
     """(case results, timed out?) of one task, asking the sandbox one call at a time."""
-    deadline = time.monotonic() + timeout + 2  # the grader's clock: one budget for the task
+    limit = task.timeout or timeout
+    deadline = time.monotonic() + limit + 2  # the grader's clock: one budget for the task
     results, timed_out = [], False
     if task.kind == "value":
         try:
@@ -217,7 +218,7 @@ def _run_task(session: Session, task, cases, timeout: float, traps: dict):
     else:
         def student(*args, **kwargs):
             before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-            value = session.call(task.name, args, kwargs, deadline)
+            value = session.call(task.name, args, kwargs, deadline, limit)
             for i, (old, new) in enumerate(zip(before, args, strict=True)):
                 if old is not None and not np.array_equal(old, new, equal_nan=True):
                     raise StudentError("mutated", f"{task.name} changed its argument {i + 1} "
@@ -271,7 +272,7 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user
         if _STOP.is_set():
             raise Interrupted()
         session = Session(cells, traps, timeout=timeout, memory_mb=memory_mb, isolated=isolated,
-                          n_tasks=len(remaining), user=user)
+                          task_seconds=sum(t.timeout or timeout for t in remaining), user=user)
         try:
             try:
                 outcomes["__cells__"] = session.run_cells()["errors"]

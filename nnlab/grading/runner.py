@@ -388,10 +388,12 @@ class Child:
                            "error": f"{name} is not {what}"})
                 continue
             self.traps.armed, self.traps.hit = True, None
+            limit = header.get("timeout")
+            limit = float(limit) if isinstance(limit, int | float) and limit > 0 else self.timeout
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
-                    signal.setitimer(signal.ITIMER_REAL, self.timeout)
+                    signal.setitimer(signal.ITIMER_REAL, limit)
                     try:
                         value = obj(*args, **kwargs)
                     finally:

@@ -202,9 +202,9 @@ class Session:
     """
 
     def __init__(self, cells: list[str], traps: list[str], *, timeout: float, memory_mb: int,
-                 isolated: bool, n_tasks: int, user: str | None = None):
+                 isolated: bool, task_seconds: float, user: str | None = None):
         self.timeout, self.cells, self.isolated = timeout, cells, isolated
-        self.deadline = time.monotonic() + STARTUP_SECONDS + timeout * (len(cells) + n_tasks)
+        self.deadline = time.monotonic() + STARTUP_SECONDS + timeout * len(cells) + task_seconds
         executable = _interpreter()[0]
         script = "/sandbox/runner.py" if isolated else str(RUNNER)
         command = [executable, "-S", "-E", "-s", script]
@@ -376,11 +376,13 @@ class Session:
         except Exception as exc:
             self._send({"op": "callback_error", "error": runner.describe(exc)})
 
-    def call(self, name: str, args: tuple, kwargs: dict, deadline: float):
-        """The student's ``name(*args, **kwargs)``, run in the sandbox; generators passed in
-        advance as the student's code advanced them."""
+    def call(self, name: str, args: tuple, kwargs: dict, deadline: float,
+             timeout: float | None = None):
+        """The student's ``name(*args, **kwargs)``, run in the sandbox (under the child's alarm of
+        ``timeout`` seconds, else the job's); arrays and generators passed in change here as the
+        student's code changed them there."""
         callbacks: dict = {}
-        header, arrays = self._ask({"op": "call", "name": name},
+        header, arrays = self._ask({"op": "call", "name": name, "timeout": timeout},
                                    {"args": list(args), "kwargs": kwargs}, deadline, callbacks)
         try:
             value = runner.decode(header.get("value"), arrays)
