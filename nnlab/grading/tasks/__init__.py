@@ -1,25 +1,27 @@
-"""The graded tasks of every exercise notebook, keyed by the notebook's stem."""
+"""The graded tasks of every exercise notebook, keyed by the notebook's stem.
+
+Each module here defines ``EXERCISE`` (an ``Exercise``); every module is found automatically,
+and the exercises are listed in course order (by stem).
+"""
 
 from __future__ import annotations
 
-from ..core import Exercise
-from . import (
-    backprop,
-    dropout,
-    forward_pass,
-    k_fold,
-    loss,
-    optimizers,
-    regularization,
-    validation,
-    worked_example,
-)
+import importlib
+import pkgutil
 
-EXERCISES: dict[str, Exercise] = {
-    module.EXERCISE.name: module.EXERCISE
-    for module in (forward_pass, loss, backprop, worked_example, optimizers, regularization,
-                   dropout, validation, k_fold)
-}
+from ..core import Exercise
+
+
+def _discover() -> dict[str, Exercise]:
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        exercise = getattr(importlib.import_module(f"{__name__}.{info.name}"), "EXERCISE", None)
+        if isinstance(exercise, Exercise):
+            found[exercise.name] = exercise
+    return dict(sorted(found.items()))
+
+
+EXERCISES: dict[str, Exercise] = _discover()
 
 
 def find_task(name: str):
