@@ -51,3 +51,11 @@ benchmark: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The course website in build/site/html: every notebook with its stored outputs (never
+# re-executed), built and viewed offline (docs/conf.py). tests/test_site.py checks it in Chromium.
+.PHONY: site
+site: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[docs]'
+	$(PY) -m sphinx -b html -c docs -d build/site/doctrees -W --keep-going . build/site/html
+	@echo "The site: build/site/html/index.html"
