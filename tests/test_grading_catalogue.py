@@ -12,13 +12,15 @@ import pytest
 
 from nnlab.grading.core import evaluate, task_rng
 from nnlab.grading.grader import _run_task
-from nnlab.grading.sandbox import StudentError
+from nnlab.grading.sandbox import StudentError, check_global_rng
 from nnlab.grading.tasks import EXERCISES
 
 
 class LocalSession:
     """Stands in for the sandbox: the 'student' functions run here (the sandbox copies what a
-    call did to its array arguments back, so calling them directly is the same)."""
+    call did to its array arguments back, so calling them directly is the same). Like the
+    sandbox's child it notices a call that changed NumPy's global generator, and the grader's
+    Session.call refuses it (then this process's global state is put back)."""
 
     def __init__(self, namespace: dict):
         self.namespace = namespace
@@ -27,18 +29,30 @@ class LocalSession:
         fn = self.namespace.get(name)
         if fn is None:
             raise StudentError("missing", f"{name} is not defined")
+        before = np.random.get_state()  # noqa: NPY002
         try:
             with np.errstate(all="ignore"):
-                return fn(*args, **kwargs)
+                value = fn(*args, **kwargs)
         except NotImplementedError as exc:
             raise StudentError("not_implemented", "NotImplementedError") from exc
         except Exception as exc:
             raise StudentError("exception", f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            after = np.random.get_state()  # noqa: NPY002
+            np.random.set_state(before)  # noqa: NPY002
+        if not _same_state(before, after):
+            check_global_rng(name, args, kwargs)
+        return value
 
     def get(self, name, deadline):
         if self.namespace.get(name) is None:
             raise StudentError("not_implemented" if name in self.namespace else "missing", name)
         return self.namespace[name]
+
+
+def _same_state(a, b) -> bool:
+    return all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+               for x, y in zip(a, b, strict=True))
 
 
 def grade(exercise, task, impl) -> dict:

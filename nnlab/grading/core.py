@@ -168,7 +168,8 @@ def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float | None = N
     if not bad.any():
         return None
     if np.isnan(g).any() and not np.isnan(e).any():
-        return f"your result contains nan (first at index {_first(np.isnan(g))}): overflow or 0/0?"
+        return (f"your result contains nan (first at index {_first(np.isnan(g))}): overflow, 0/0, "
+                "or the square root of a negative number?")
     if np.isinf(g).any() and not np.isinf(e).any():
         return f"your result contains inf (first at index {_first(np.isinf(g))}): overflow or log(0)?"
     both = finite & np.isfinite(g)
@@ -195,6 +196,8 @@ def _shape_message(got: tuple, expected: tuple) -> str:
         msg += ": transposed?"
     elif (len(got) + 1 == len(expected) and expected[0] == 1 and got == expected[1:]):
         msg += ": keep the first axis (keepdims=True)"
+    elif got == ():
+        msg += ": a single number where one value per entry was expected (a sum over everything?)"
     elif len(got) < len(expected):
         msg += ": an axis went missing (a sum without keepdims, or the wrong axis?)"
     return msg
@@ -287,7 +290,7 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
             else f"{task.name} is not set yet"
         return TaskResult(task.name, 0.0, points, "not_attempted", f"not attempted yet ({what})")
     parts = _parts(task)
-    passed, messages, errors, failing = 0, [], [], []
+    passed, messages, errors, failing, right_cases = 0, [], [], [], []
     part_ok = [True] * len(parts)
     gates_ok = True
     for case, res, exp in zip(cases, results, expected, strict=True):
@@ -303,6 +306,7 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
         msg = _case_ok(task, case, res.outputs, exp)
         if msg is None:
             passed += 1
+            right_cases.append((case, exp))
             continue
         messages.append(f"{case.label}: {msg}")
         failing.append((case, res.outputs, exp))
@@ -311,7 +315,7 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
             if keys is None or _part_differs(task, res.outputs, exp, keys):
                 part_ok[i] = False
     n = len(cases)
-    hint = _match_mistake(task, failing) if failing else None
+    hint = _match_mistake(task, failing, right_cases) if failing else None
     if passed == n and not timed_out:
         text = "the check passed" if n == 1 else f"all {n} checks passed"
         return TaskResult(task.name, points, points, "passed", text)
@@ -377,13 +381,29 @@ def _explain(error: str) -> str:
     return error
 
 
-def _match_mistake(task: Task, failing) -> str | None:
-    """The first catalogued mistake whose outputs match the student's on every failing case."""
+def _match_mistake(task: Task, failing, right_cases=()) -> str | None:
+    """The first catalogued mistake that explains the student's outputs: they match it on every
+    failing case, and (for a wrong implementation) it would also have passed every case the
+    student passed. A variant that fails an input the student got right is not the student's
+    mistake, however well it matches elsewhere (Adam from t = 0 is nan on every input, so it
+    'matches' any nan; but it also fails zero gradients, which a nan from √(negative) passes)."""
     for mistake in task.mistakes:
         votes = [_mistake_matches(task, mistake, case, got) for case, got, _ in failing]
+        if mistake.detect is None:
+            votes += [_mistake_passes(task, mistake, case, exp) for case, exp in right_cases]
         if True in votes and False not in votes:  # None: this case cannot tell
             return mistake.feedback
     return None
+
+
+def _mistake_passes(task: Task, mistake: Mistake, case: Case, expected: dict) -> bool | None:
+    """On a case the student got right: None if the wrong variant gets it right too (the case
+    cannot tell), False if the variant would have failed it."""
+    try:
+        wrong = run_quietly(case.run, mistake.impl)
+    except Exception:
+        return False
+    return None if _case_ok(task, case, wrong, expected) is None else False
 
 
 def _mistake_matches(task: Task, mistake: Mistake, case: Case, got: dict) -> bool | None:

@@ -12,6 +12,12 @@ big-endian length, then a 4-byte header length, a JSON header and the raw bytes 
 header lists as ``[dtype, shape]``. Values are JSON with tagged lists for tuples, dicts, arrays,
 non-finite floats, random generators and callbacks. Decoding checks sizes, dtypes and element
 counts before it allocates anything.
+
+The answer to a call is ``{"event": "result", "id": ..., "global_rng": bool}`` with the values
+``value`` (what the function returned) and ``args`` (its array and generator arguments as they are
+after the call). ``global_rng`` says whether NumPy's global generator (``np.random.seed``,
+``np.random.rand``, ...) changed during the call: a function handed a generator must draw from it
+alone, and only the child can see its own global state.
 """
 
 from __future__ import annotations
@@ -311,6 +317,15 @@ def _limits(memory_mb: int, cpu_seconds: int) -> None:
             pass
 
 
+def _global_rng_state(get_state):
+    """A comparable copy of NumPy's global (legacy) generator state, or None if unreadable."""
+    try:
+        name, key, pos, has_gauss, gauss = get_state()
+        return (str(name), bytes(key.tobytes()), int(pos), int(has_gauss), float(gauss))
+    except Exception:
+        return None
+
+
 class Child:
     """The loop inside the sandbox: run the cells, then answer one question at a time."""
 
@@ -347,6 +362,7 @@ class Child:
         grading.__path__ = []  # a package without modules: nnlab.grading.tasks is not importable
         grading.check = lambda *args, **kwargs: None
         sys.modules["nnlab.grading"] = grading
+        get_state = np.random.get_state  # taken before the cells run (they may replace it)
         namespace = {"__name__": "__main__", "__builtins__": builtins}
         for i, source in enumerate(job["cells"]):
             self.send({"event": "cell_start", "cell": i})
@@ -391,6 +407,7 @@ class Child:
             limit = header.get("timeout")
             limit = float(limit) if isinstance(limit, int | float) and limit > 0 else self.timeout
             try:
+                global_before = _global_rng_state(get_state)
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     signal.setitimer(signal.ITIMER_REAL, limit)
@@ -399,9 +416,11 @@ class Child:
                     finally:
                         signal.setitimer(signal.ITIMER_REAL, 0)
                 self.traps.armed = False
+                global_changed = _global_rng_state(get_state) != global_before
                 # the arguments as they are now: arrays (modified in place?) and generators
                 after = [a if isinstance(a, np.ndarray | np.random.Generator) else None for a in args]
-                self.send({"event": "result", "id": ident}, {"value": value, "args": after})
+                self.send({"event": "result", "id": ident, "global_rng": global_changed},
+                          {"value": value, "args": after})
             except BaseException as exc:
                 self.traps.armed = False
                 if isinstance(exc, NotImplementedError):

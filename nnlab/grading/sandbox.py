@@ -71,6 +71,18 @@ class StudentError(Exception):
         self.kind, self.function = kind, function
 
 
+def check_global_rng(name: str, args, kwargs) -> None:
+    """Called when NumPy's global generator changed during a call (the child reports it): a
+    function handed a generator must draw from that generator alone, so that is an error."""
+    import numpy as np
+
+    if any(isinstance(a, np.random.Generator) for a in (*args, *kwargs.values())):
+        raise StudentError("global_rng", f"{name} used NumPy's global random generator "
+                           "(np.random.seed, np.random.rand, np.random.permutation, ...): draw "
+                           "every random number from the rng passed in (rng.random, "
+                           "rng.permutation) and leave the global generator alone")
+
+
 # ---- what the sandbox can see ----
 
 def _distribution_roots(name: str, seen: set) -> list[Path]:
@@ -380,7 +392,8 @@ class Session:
              timeout: float | None = None):
         """The student's ``name(*args, **kwargs)``, run in the sandbox (under the child's alarm of
         ``timeout`` seconds, else the job's); arrays and generators passed in change here as the
-        student's code changed them there."""
+        student's code changed them there. A call handed a generator that changed NumPy's global
+        generator (the child's ``global_rng`` flag) raises ``StudentError("global_rng")``."""
         callbacks: dict = {}
         header, arrays = self._ask({"op": "call", "name": name, "timeout": timeout},
                                    {"args": list(args), "kwargs": kwargs}, deadline, callbacks)
@@ -400,6 +413,8 @@ class Session:
                 elif (isinstance(given, np.ndarray) and isinstance(now, np.ndarray)
                       and now.shape == given.shape and given.flags.writeable):
                     given[...] = now
+        if header.get("global_rng") is True:
+            check_global_rng(name, args, kwargs)
         return value
 
     def get(self, name: str, deadline: float):

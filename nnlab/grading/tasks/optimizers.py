@@ -150,10 +150,12 @@ EXERCISE = Exercise(
             mistakes=(
                 Mistake("Adam without bias correction: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ), "
                         "with t counted from 1", _with(_adam, correct=False)),
-                Mistake("the step t starts at 1: with t = 0 the correction 1 − β⁰ is 0",
-                        _with(_adam, t0=0)),
-                Mistake("the bias correction uses βᵗ (the power of the step), not β",
-                        _with(_adam, power=False)),
+                Mistake("your result is nan from the first step on, even with zero gradients "
+                        "(0/0 in the bias correction): the step t starts at 1, and with t = 0 the "
+                        "correction 1 − β⁰ is 0", _with(_adam, t0=0)),
+                Mistake("the bias correction stays 1 − β at every step: the step t must grow by "
+                        "one each step — keep it in the state and add 1 on every call — so that "
+                        "the correction is 1 − βᵗ", _with(_adam, power=False)),
                 Mistake("ε goes outside the square root here (the book's and PyTorch's form): "
                         "m̂ / (√v̂ + ε)", _with(_adam, inside=True)),
             ),

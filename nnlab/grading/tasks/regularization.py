@@ -95,6 +95,9 @@ EXERCISE = Exercise(
                 Mistake("each weight gets its own term 2λ·w; a sum over all weights (as in the "
                         "lecture notes) gives every weight the same number",
                         lambda w, lam: 2 * lam * np.sum(w) + 0 * w),
+                Mistake("the gradient is per weight: 2λ·w, an array of the same shape as the "
+                        "weights, not one number (2λ·Σw sums the weights away)",
+                        lambda w, lam: 2 * lam * np.sum(w)),
             ),
             forbidden=("nnlab.regularization.l2_gradient",),
         ),

@@ -29,9 +29,15 @@ def _own_stats(X_train, X_val, X_test):
     return tuple((x - x.mean(axis=0)) / _std(x) for x in (X_train, X_val, X_test))
 
 
-def _ddof1(X_train, X_val, X_test):
+def _ddof1(X_train, X_val, X_test, guard=False):
     m, s = X_train.mean(axis=0), X_train.std(axis=0, ddof=1)
+    if guard:  # a constant feature keeps a scale of 1, as the task asks
+        s = np.where(s == 0, 1.0, s)
     return tuple((x - m) / s for x in (X_train, X_val, X_test))
+
+
+def _ddof1_guarded(X_train, X_val, X_test):
+    return _ddof1(X_train, X_val, X_test, guard=True)
 
 
 def _scale_cases(rng):
@@ -68,15 +74,28 @@ def _vs_previous(val_losses, patience):
     return best_epoch, len(val_losses) - 1
 
 
+def _ties_count(val_losses, patience):
+    """A loss equal to the best counts as a new minimum (<= instead of <)."""
+    best, best_epoch = np.inf, 0
+    for epoch, loss in enumerate(val_losses):
+        if loss <= best:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch >= patience:
+            return best_epoch, epoch
+    return best_epoch, len(val_losses) - 1
+
+
 def _stopping_cases(rng):
     noisy = list(np.r_[np.linspace(1.0, 0.3, 8), 0.35, 0.29, 0.31, 0.30, 0.32, 0.33, 0.34, 0.36, 0.4])
     always = list(np.linspace(1.0, 0.1, 12))
     bumpy = [0.9, 0.8, 0.85, 0.82, 0.81, 0.79, 0.83, 0.82, 0.81, 0.8, 0.9]
+    tied = [1.0, 0.75, 0.5, 0.5, 0.625, 0.5, 0.625, 0.75, 0.875, 1.0]  # the best loss comes back
     return [Case(label, lambda fn, v=v, p=p: np.asarray(fn(list(v), p), dtype=np.int64))
             for label, v, p in (("a noisy curve, patience 3", noisy, 3),
                                 ("a curve that keeps falling, patience 2", always, 2),
                                 ("small bumps, patience 3", bumpy, 3),
-                                ("small bumps, patience 1", bumpy, 1))]
+                                ("small bumps, patience 1", bumpy, 1),
+                                ("the best loss repeated (a tie), patience 3", tied, 3))]
 
 
 EXERCISE = Exercise(
@@ -93,6 +112,8 @@ EXERCISE = Exercise(
                         "std to every set", _own_stats),
                 Mistake("use the population standard deviation (ddof=0), as the course's "
                         "StandardScaler does", _ddof1),
+                Mistake("use the population standard deviation (ddof=0), as the course's "
+                        "StandardScaler does", _ddof1_guarded),
             ),
             forbidden=("nnlab.preprocessing._Scaler.fit", "nnlab.preprocessing._Scaler.transform"),
         ),
@@ -104,6 +125,8 @@ EXERCISE = Exercise(
                         "row brought no new minimum", _late),
                 Mistake("compare each loss with the best so far, not with the previous epoch",
                         _vs_previous),
+                Mistake("a loss equal to the best so far is not a new minimum: compare with <, "
+                        "not <= (a tie keeps the earlier best epoch)", _ties_count),
             ),
         ),
         Task(
