@@ -7,6 +7,8 @@ import numpy as np
 
 def as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
     """Return ``x`` as a floating array (float64 unless already floating), checking ``ndim``."""
+    if type(x) is np.ndarray and x.dtype.kind == "f" and (ndim is None or x.ndim == ndim):
+        return x  # the common case, decided cheaply: this runs on every call of every function
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
@@ -43,6 +45,10 @@ def check_rng(rng) -> None:
 def labels_to_indices(y_true, n_samples: int, n_classes: int) -> np.ndarray:
     """Integer class indices ``(N,)`` from integer labels ``(N,)`` or one-hot labels ``(N, C)``."""
     y = np.asarray(y_true)
+    if y.dtype == np.intp and y.shape == (n_samples,) and n_samples:
+        # The common case, checked with one reduction: viewed unsigned, negative labels are huge.
+        if np.maximum.reduce(y.view(np.uintp)) < n_classes:
+            return y
     if y.ndim == 2:
         if y.shape != (n_samples, n_classes):
             raise ValueError(

@@ -24,8 +24,8 @@ def categorical_cross_entropy(probs: np.ndarray, y_true) -> float:
     probs = _check_probs(probs)
     n, c = probs.shape
     idx = labels_to_indices(y_true, n, c)
-    clipped = np.clip(probs, EPSILON, 1 - EPSILON)
-    return float(-np.mean(np.log(clipped[np.arange(n), idx])))
+    correct = probs[np.arange(n), idx]  # p̂ of the true class, (N,)
+    return float(-np.mean(np.log(np.clip(correct, EPSILON, 1 - EPSILON))))
 
 
 def categorical_cross_entropy_backward(probs: np.ndarray, y_true) -> np.ndarray:
