@@ -10,13 +10,27 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 .PHONY: lab test lint notebooks release benchmark clean
 
-$(VENV)/.installed: pyproject.toml
+# The course package (editable) and the extras each command needs: [lab] for `make lab`,
+# EXTRAS_ALL for `make test` and every other target. The distribution `nnlab` is removed first:
+# it is this package's former name here (and an unrelated project on the package index).
+EXTRAS_ALL := lab,test,docs
+
+define install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip uninstall --quiet --yes nnlab 2>/dev/null || true
+	$(PY) -m pip install --quiet -e '.[$(1)]'
+endef
+
+$(VENV)/.installed: pyproject.toml
+	$(call install,$(EXTRAS_ALL))
+	touch $@ $(VENV)/.installed-lab
+
+$(VENV)/.installed-lab: pyproject.toml
+	$(call install,lab)
 	touch $@
 
-lab: $(VENV)/.installed
+lab: $(VENV)/.installed-lab
 	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/00_start_here.ipynb"
 	@echo "(JupyterLab prints the same address with its access token below; open that one.)"
 	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --ServerApp.root_dir=. \

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import __version__
+
 # Where the course lives: the one setting that launch links (Binder, Colab), the Colab cell's
 # pinned install and the README are built from (tests check that they are).
 REPOSITORY = "https://github.com/nnlab-course/nnlab"
 BRANCH = "main"
 
-# The same first code cell opens every notebook (tests/test_notebooks.py checks it).
-SETUP_CELL = """\
+# The course package's name on the package index (`nnlab` there is an unrelated 2017 project;
+# the import name stays nnlab), and the release tag of this version: v<nnlab.__version__>.
+DISTRIBUTION = "nnlab-course"
+RELEASE = f"v{__version__}"
+# In Google Colab the setup cell installs exactly this release from the repository (never a branch).
+COLAB_INSTALL = f'%pip install --quiet "{DISTRIBUTION} @ git+{REPOSITORY}@{RELEASE}"'
+
+# The same first code cell opens every notebook (tests/test_notebooks.py checks it). It does the
+# same everywhere, and in Colab first installs the course package (tests/test_colab.py).
+SETUP_CELL = f"""\
 import os
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"  # one BLAS thread, set before NumPy loads: reproducible sums
+try:  # in Google Colab: install the course package first
+    import google.colab
+    {COLAB_INSTALL}
+except ImportError:  # elsewhere it is installed already
+    pass
 %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
