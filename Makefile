@@ -62,6 +62,8 @@ benchmark: $(VENV)/.installed
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_digits.py
+	$(PY) benchmarks/bench_notebooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
