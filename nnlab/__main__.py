@@ -171,6 +171,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         signal.signal(signal.SIGTERM, _terminate)
+        if hasattr(signal, "SIGPIPE"):  # `nnlab grade ... | head`: stop quietly, as Unix tools do
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return _grade(args)
     if args.action == "gradescope":
         return _gradescope_bundle(args)

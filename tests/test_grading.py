@@ -28,14 +28,14 @@ def _ids(item):
 @pytest.fixture(scope="module")
 def solution_reports():
     files = sorted(SOLUTIONS.glob("*.ipynb"))
-    assert len(files) == 9
+    assert len(files) == len(EXERCISES)
     return grade_many(files, jobs=2)
 
 
 @pytest.fixture(scope="module")
 def student_reports():
     files = sorted(STUDENT.glob("*.ipynb"))
-    assert len(files) == 9
+    assert len(files) == len(EXERCISES)
     return grade_many(files, jobs=2)
 
 

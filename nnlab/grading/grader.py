@@ -286,7 +286,8 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user
                 try:
                     res, timed_out = _run_task(session, task, cases, timeout, outcomes["__traps__"])
                 except SessionDied as exc:
-                    why = (f"{task.name} did not finish within {timeout:g} s (an infinite loop?)"
+                    why = (f"{task.name} did not finish within {task.timeout or timeout:g} s "
+                           "(an infinite loop?)"
                            if exc.timed_out else f"the process died while running {task.name}: {exc}")
                     outcomes[task.name] = ([], exc.timed_out, why)
                     remaining = remaining[i + 1:]
