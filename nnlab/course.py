@@ -50,7 +50,6 @@ class Notebook:
     title: str
     summary: str
     introduces: tuple[str, ...]
-    has_exercise: bool = True  # exercises/<stem>.ipynb exists
 
 
 NOTEBOOKS = (
@@ -93,7 +92,6 @@ NOTEBOOKS = (
             "relative_error", "init_zeros", "init_uniform", "init_he", "init_xavier",
             "INITIALIZERS", "plot_decision_boundary",
         ),
-        has_exercise=False,
     ),
     Notebook(
         "05_worked_example_2-2-2",
@@ -109,7 +107,6 @@ NOTEBOOKS = (
             "Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear", "SoftmaxCrossEntropy",
             "BinaryCrossEntropy", "MeanSquaredError", "iterate_minibatches", "SGD", "Model",
         ),
-        has_exercise=False,
     ),
     Notebook(
         "07_optimizers",
@@ -125,7 +122,6 @@ NOTEBOOKS = (
         "Adaptive optimizers: Adagrad, RMSprop, Adam",
         "Per-parameter learning rates, the optimizer classes, the book's Adam result.",
         ("adagrad_update", "rmsprop_update", "adam_update", "Adagrad", "RMSprop", "Adam"),
-        has_exercise=False,
     ),
     Notebook(
         "09_regularization",
@@ -156,7 +152,6 @@ NOTEBOOKS = (
         "Capstone: handwritten digits",
         "Real images end to end: sanity checks, diagnostics, search, augmentation, one test.",
         ("load_digits",),
-        has_exercise=False,
     ),
 )
 

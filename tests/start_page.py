@@ -32,10 +32,9 @@ def notebook_table() -> str:
     ]
     for notebook in NOTEBOOKS:
         number = notebook.stem.split("_", 1)[0]
-        exercises = f"[exercises](../exercises/{notebook.stem}.ipynb)" if notebook.has_exercise else ""
         lines.append(
             f"| {number} | [{notebook.title}]({notebook.stem}.ipynb) | {notebook.summary} "
-            f"| {exercises} |"
+            f"| [exercises](../exercises/{notebook.stem}.ipynb) |"
         )
     return "\n".join(lines)
 

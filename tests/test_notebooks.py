@@ -91,8 +91,7 @@ def test_course_notebook_conventions(path):
     assert last["cell_type"] == "markdown"
     text = "".join(last["source"])
     index = [nb_.stem for nb_ in course.NOTEBOOKS].index(path.stem)
-    if course.NOTEBOOKS[index].has_exercise:
-        assert f"](../exercises/{path.stem}.ipynb)" in text, "end with a link to the exercises"
+    assert f"](../exercises/{path.stem}.ipynb)" in text, "end with a link to the exercises"
     following = course.NOTEBOOKS[index + 1].stem if index + 1 < len(course.NOTEBOOKS) else "00_start_here"
     assert f"]({following}.ipynb)" in text, "end with a link to the next notebook"
 
@@ -116,10 +115,10 @@ def test_sanitize_file_pairs_regex_and_replace():
         assert lines.index(replace) == lines.index(regex) + 1
 
 
-def test_exercise_flags_match_the_exercise_files():
+def test_every_course_notebook_has_its_exercises():
     for notebook in course.NOTEBOOKS:
-        exists = (ROOT / "exercises" / f"{notebook.stem}.ipynb").exists()
-        assert exists == notebook.has_exercise, notebook.stem
+        for folder in ("exercises", "exercises/solutions"):
+            assert (ROOT / folder / f"{notebook.stem}.ipynb").exists(), (folder, notebook.stem)
 
 
 # ---- the course's rule, read from the notebooks' own code: build it, check it, then import it ----

@@ -1,0 +1,369 @@
+"""Exercise 08: Adagrad, the slides' RMSprop repaired, Nesterov momentum, AdamW's decoupled weight
+decay, and a warm-up + cosine learning-rate schedule.
+
+As in exercise 07, update rules are graded on gradients chosen by the grader: each case runs a few
+steps from an empty state, feeding back the state the student returns, and compares the
+parameters after every step (never the state, whose keys are the student's choice).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import optimizers
+from ..core import Case, Exercise, Mistake, Task
+
+OPTIMIZER_CLASSES = ("nnlab.optimizers.Optimizer.step",) + tuple(
+    f"nnlab.optimizers.{cls}.update" for cls in ("SGD", "Adagrad", "RMSprop", "Adam"))
+
+
+def _unchanged(fn):
+    """``fn`` that fails loudly if it changes an array argument in place. The grader checks this
+    itself; the check here makes ``check(...)`` in a notebook say so too."""
+    def call(*args, **kwargs):
+        before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+        out = fn(*args, **kwargs)
+        for i, (old, new) in enumerate(zip(before, args, strict=True)):
+            if old is not None and not np.array_equal(old, new, equal_nan=True):
+                raise ValueError(f"{getattr(fn, '__name__', 'the function')} changed its argument "
+                                 f"{i + 1} in place; leave the inputs as they were: work on a copy")
+        return out
+    return call
+
+
+# ---- running several steps of an update function ----
+
+def _steps(fn, param, grads, hyper):
+    state, params = {}, []
+    for grad in grads:
+        param, state = _unchanged(fn)(param.copy(), grad.copy(), state, **hyper)
+        params.append(np.array(param, dtype=np.float64))
+    return np.stack(params)
+
+
+def _update_cases(rng, hypers, *, gates=()):
+    """Four steps per setting; then zero and tiny gradients with the first setting.
+
+    ``gates``: extra (label, hyper) settings that are degenerate (momentum 0, decay 0...)."""
+    cases = []
+    for label, hyper in hypers:
+        p0 = rng.normal(size=(3, 2))
+        grads = [rng.normal(size=(3, 2)) for _ in range(4)]
+        cases.append(Case(f"4 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h)))
+    for label, hyper in gates:
+        p0 = rng.normal(size=(2, 3))
+        grads = [rng.normal(size=(2, 3)) for _ in range(3)]
+        cases.append(Case(f"3 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h),
+                          gate=True))
+    p0 = rng.normal(size=(1, 4))
+    zero = [np.zeros((1, 4))] * 3
+    tiny = [1e-4 * rng.normal(size=(1, 4)) for _ in range(3)]
+    label, hyper = hypers[0]
+    cases.append(Case(f"zero gradients, {label}", lambda fn: _steps(fn, p0, zero, hyper), gate=True))
+    cases.append(Case(f"tiny gradients (about 1e-4), {label}", lambda fn: _steps(fn, p0, tiny, hyper)))
+    return cases
+
+
+def _with(fn, **fixed):
+    return lambda param, grad, state, **hyper: fn(param, grad, state, **hyper, **fixed)
+
+
+# ---- Task 1: Adagrad ----
+
+def _adagrad(param, grad, state, *, learning_rate, epsilon=1e-7, sign=-1, inside=False,
+             square=True, keep=True, rho=None):
+    cache = state.get("c", np.zeros_like(param)) if keep else np.zeros_like(param)
+    g2 = grad**2 if square else np.abs(grad)
+    cache = cache + g2 if rho is None else rho * cache + (1 - rho) * g2
+    denom = np.sqrt(cache + epsilon) if inside else np.sqrt(cache) + epsilon
+    return param + sign * learning_rate * grad / denom, {"c": cache}
+
+
+# ---- Task 2: the slides' RMSprop, repaired ----
+
+def rmsprop_layer_update(weights, biases, dweights, dbiases, state, *, learning_rate, rho=0.9,
+                         epsilon=1e-7):
+    """RMSprop for one dense layer: each array keeps its own cache in ``state`` from step to step."""
+    new_weights, weights_state = optimizers.rmsprop_update(
+        weights, dweights, state.get("weights", {}), learning_rate=learning_rate, rho=rho, epsilon=epsilon)
+    new_biases, biases_state = optimizers.rmsprop_update(
+        biases, dbiases, state.get("biases", {}), learning_rate=learning_rate, rho=rho, epsilon=epsilon)
+    return new_weights, new_biases, {"weights": weights_state, "biases": biases_state}
+
+
+def _slides_layer(weights, biases, dweights, dbiases, state, *, learning_rate, rho=0.9, epsilon=1e-7,
+                  reset=True, sign=1, inside=False, decay=True):
+    state = dict(state)
+    if reset or "weights_cache" not in state:  # the slides: hasattr(layer, 'weights cache')
+        state["weights_cache"] = np.zeros_like(weights)
+        state["bias_cache"] = np.zeros_like(biases)
+    for key, grad in (("weights_cache", dweights), ("bias_cache", dbiases)):
+        state[key] = (rho * state[key] + (1 - rho) * grad**2) if decay else state[key] + grad**2
+
+    def step(param, grad, cache):
+        denom = np.sqrt(cache + epsilon) if inside else np.sqrt(cache) + epsilon
+        return param + sign * learning_rate * grad / denom
+
+    return (step(weights, dweights, state["weights_cache"]), step(biases, dbiases, state["bias_cache"]),
+            state)
+
+
+def _layer_steps(fn, weights, biases, grads, hyper):
+    state, ws, bs = {}, [], []
+    for dw, db in grads:
+        weights, biases, state = _unchanged(fn)(weights.copy(), biases.copy(), dw.copy(), db.copy(), state,
+                                                **hyper)
+        ws.append(np.array(weights, dtype=np.float64))
+        bs.append(np.array(biases, dtype=np.float64))
+    return np.stack(ws), np.stack(bs)
+
+
+def _layer_cases(rng):
+    cases = []
+    for label, hyper in (("learning_rate=0.01, rho=0.9", {"learning_rate": 0.01, "rho": 0.9}),
+                         ("learning_rate=0.001, rho=0.5", {"learning_rate": 0.001, "rho": 0.5})):
+        w, b = rng.normal(size=(3, 2)), rng.normal(size=(1, 2))
+        grads = [(rng.normal(size=(3, 2)), rng.normal(size=(1, 2))) for _ in range(4)]
+        cases.append(Case(f"4 steps, {label}",
+                          lambda fn, w=w, b=b, g=grads, h=hyper: _layer_steps(fn, w, b, g, h)))
+    w, b = rng.normal(size=(2, 3)), rng.normal(size=(1, 3))
+    shrinking = [(s * rng.normal(size=(2, 3)), s * rng.normal(size=(1, 3))) for s in (2.0, 0.5, 0.1, 0.02)]
+    cases.append(Case("4 steps with gradients shrinking towards a minimum, learning_rate=0.01",
+                      lambda fn: _layer_steps(fn, w, b, shrinking, {"learning_rate": 0.01})))
+    zero = [(np.zeros((2, 3)), np.zeros((1, 3)))] * 3
+    cases.append(Case("zero gradients, learning_rate=0.01",
+                      lambda fn: _layer_steps(fn, w, b, zero, {"learning_rate": 0.01}), gate=True))
+    return cases
+
+
+def _layer_with(**fixed):
+    return lambda *args, **hyper: _slides_layer(*args, **hyper, **fixed)
+
+
+# ---- Task 3: Nesterov momentum ----
+
+def nesterov_update(param, grad, state, *, learning_rate, momentum):
+    """Nesterov momentum on the look-ahead parameter θ̃ = θ + μu (the gradient is taken at θ̃):
+
+    u = μu − α·grad;   θ̃ = θ̃ + μu − α·grad   (u after this step's update).
+    """
+    velocity = momentum * state.get("velocity", np.zeros_like(param)) - learning_rate * grad
+    return param + momentum * velocity - learning_rate * grad, {"velocity": velocity}
+
+
+def _nesterov(param, grad, state, *, learning_rate, momentum, form="classic"):
+    old = state.get("u", np.zeros_like(param))
+    sign = 1 if form == "uphill" else -1
+    u = momentum * old + sign * learning_rate * grad
+    if form == "classic":
+        new = param + u
+    elif form == "stacked":
+        new = param + (1 + momentum) * u
+    elif form == "plus_old":
+        new = param + momentum * old + (1 + momentum) * u
+    elif form == "no_lr":
+        new = param + momentum * u - grad
+    else:  # uphill
+        new = param + momentum * u + learning_rate * grad
+    return new, {"u": u}
+
+
+# ---- Task 4: AdamW ----
+
+def adamw_update(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7):
+    """Adam on the data gradient alone, plus decoupled weight decay (PyTorch's AdamW):
+
+    param = param − lr · (m̂ / (√v̂ + ε) + weight_decay · param)   (the param before this step).
+    """
+    new_param, new_state = optimizers.adam_update(param, grad, state, learning_rate=learning_rate,
+                                                  beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    return new_param - learning_rate * weight_decay * param, new_state
+
+
+def _adamw(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
+           epsilon=1e-7, form="coupled", correct=True, inside=False):
+    t = state.get("t", 0) + 1
+    g = grad + weight_decay * param if form == "coupled" else grad
+    g = grad + 2 * weight_decay * param if form == "coupled_2" else g
+    m = beta_1 * state.get("m", np.zeros_like(param)) + (1 - beta_1) * g
+    v = beta_2 * state.get("v", np.zeros_like(param)) + (1 - beta_2) * g**2
+    m_hat, v_hat = (m / (1 - beta_1**t), v / (1 - beta_2**t)) if correct else (m, v)
+    denom = np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon
+    adam = param - learning_rate * m_hat / denom
+    if form in ("coupled", "coupled_2"):
+        new = adam
+    elif form == "no_lr":
+        new = adam - weight_decay * param
+    elif form == "after":
+        new = adam * (1 - learning_rate * weight_decay)
+    elif form == "two":
+        new = adam - 2 * learning_rate * weight_decay * param
+    else:  # "plain": decoupled, as it should be (used with correct=False)
+        new = adam - learning_rate * weight_decay * param
+    return new, {"t": t, "m": m, "v": v}
+
+
+# ---- Task 5: warm-up + cosine schedule ----
+
+def warmup_cosine(learning_rate, step, *, warmup_steps, total_steps, min_learning_rate=0.0):
+    """Linear warm-up, then cosine decay to ``min_learning_rate`` at ``total_steps``, then constant.
+
+    step < W:        α·(step + 1)/W
+    W ≤ step ≤ T:    α_min + ½(α − α_min)(1 + cos(π·(step − W)/(T − W)))
+    step > T:        α_min
+    """
+    if step < warmup_steps:
+        return learning_rate * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_learning_rate
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_learning_rate + 0.5 * (learning_rate - min_learning_rate) * (1 + math.cos(math.pi * progress))
+
+
+def _schedule(form):
+    def wrong(learning_rate, step, *, warmup_steps, total_steps, min_learning_rate=0.0):
+        lr, lo, w, t = learning_rate, min_learning_rate, warmup_steps, total_steps
+        if step < w:
+            return lr * step / w if form == "from_zero" else lr * (step + 1) / w
+        if step >= t and form != "no_clamp":
+            return lo
+        progress = {"from_start": step / t, "over_total": (step - w) / t}.get(form, (step - w) / (t - w))
+        if form == "no_min":
+            return 0.5 * lr * (1 + math.cos(math.pi * progress))
+        if form == "no_half":
+            return lo + (lr - lo) * math.cos(math.pi * progress)
+        return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * progress))
+    return wrong
+
+
+def _schedule_cases(rng):
+    settings = [(0.1, 5, 40, 0.0), (1.0, 10, 30, 0.05), (0.3, 1, 12, 0.01), (0.5, 0, 20, 0.0)]
+
+    def run(fn, lr, w, t, lo):
+        return np.array([float(fn(lr, step, warmup_steps=w, total_steps=t, min_learning_rate=lo))
+                         for step in range(t + 6)])
+
+    cases = []
+    for lr, w, t, lo in settings:
+        label = (f"learning_rate={lr}, warmup_steps={w}{' (no warm-up)' if w == 0 else ''}, "
+                 f"total_steps={t}{f', min_learning_rate={lo}' if lo else ''}, steps 0 to {t + 5}")
+        cases.append(Case(label, lambda fn, lr=lr, w=w, t=t, lo=lo: run(fn, lr, w, t, lo), gate=w == 0))
+    return cases
+
+
+EXERCISE = Exercise(
+    "08_adaptive_optimizers",
+    "Adaptive optimizers",
+    (
+        Task(
+            "adagrad_update", 1, optimizers.adagrad_update,
+            lambda rng: _update_cases(rng, [("learning_rate=0.5", {"learning_rate": 0.5}),
+                                            ("learning_rate=0.05, epsilon=1e-4",
+                                             {"learning_rate": 0.05, "epsilon": 1e-4})]),
+            mistakes=(
+                Mistake("the parameter must move against the gradient: subtract the step",
+                        _with(_adagrad, sign=1)),
+                Mistake("the cache is built anew at every step, so every step has the same size "
+                        "(sign descent): keep the cache in the state and add to it",
+                        _with(_adagrad, keep=False)),
+                Mistake("Adagrad's cache is a plain sum that never forgets; a decaying average "
+                        "is RMSprop's", _with(_adagrad, rho=0.9)),
+                Mistake("the cache sums the squared gradients, not their absolute values",
+                        _with(_adagrad, square=False)),
+                Mistake("ε goes outside the square root: grad / (√cache + ε)", _with(_adagrad, inside=True)),
+            ),
+            forbidden=("nnlab.optimizers.adagrad_update", *OPTIMIZER_CLASSES),
+        ),
+        Task(
+            "rmsprop_layer_update", 2, rmsprop_layer_update, _layer_cases,
+            output_names=("weights", "biases"), separable=False,
+            mistakes=(
+                Mistake("this is still the slides' code: the update climbs the loss, and the cache "
+                        "is reset before every step", _layer_with()),
+                Mistake("the cache is still reset before every step (the 'weights cache' typo): "
+                        "each step is then about lr/√(1 − ρ), whatever the gradient's size. Keep "
+                        "the caches in the state you return and reuse them",
+                        _layer_with(sign=-1)),
+                Mistake("the caches now persist, but the update still adds lr · grad / (√cache + ε): "
+                        "it must subtract", _layer_with(reset=False)),
+                Mistake("the cache must decay: cache = ρ · cache + (1 − ρ) · grad² (this is "
+                        "Adagrad's cache)", _layer_with(reset=False, sign=-1, decay=False)),
+                Mistake("ε goes outside the square root: grad / (√cache + ε)",
+                        _layer_with(reset=False, sign=-1, inside=True)),
+            ),
+            forbidden=("nnlab.optimizers.rmsprop_update", "nnlab.optimizers.adagrad_update",
+                       *OPTIMIZER_CLASSES),
+        ),
+        Task(
+            "nesterov_update", 3, nesterov_update,
+            lambda rng: _update_cases(
+                rng, [("learning_rate=0.1, momentum=0.9", {"learning_rate": 0.1, "momentum": 0.9}),
+                      ("learning_rate=0.5, momentum=0.5", {"learning_rate": 0.5, "momentum": 0.5})],
+                gates=[("momentum=0 (plain SGD), learning_rate=0.3",
+                        {"learning_rate": 0.3, "momentum": 0.0})]),
+            mistakes=(
+                Mistake("this is classical momentum (param + u): the parameter you hand back must be "
+                        "the next look-ahead point, and the gradient you get is taken there",
+                        _with(_nesterov, form="classic")),
+                Mistake("the returned point still contains the previous look-ahead μ·u_old: move from "
+                        "the look-ahead point, not from a point that has already looked ahead",
+                        _with(_nesterov, form="stacked")),
+                Mistake("the previous look-ahead μ·u_old is added again instead of taken back out",
+                        _with(_nesterov, form="plus_old")),
+                Mistake("the learning rate is missing from the gradient term of the look-ahead step",
+                        _with(_nesterov, form="no_lr")),
+                Mistake("the update goes uphill: the velocity subtracts learning_rate · grad",
+                        _with(_nesterov, form="uphill")),
+            ),
+            forbidden=("nnlab.optimizers.sgd_update", *OPTIMIZER_CLASSES),
+        ),
+        Task(
+            "adamw_update", 2, adamw_update,
+            lambda rng: _update_cases(
+                rng, [("learning_rate=0.01, weight_decay=0.1", {"learning_rate": 0.01, "weight_decay": 0.1}),
+                      ("learning_rate=0.1, weight_decay=0.05, beta_2=0.99",
+                       {"learning_rate": 0.1, "weight_decay": 0.05, "beta_2": 0.99})],
+                gates=[("weight_decay=0 (plain Adam), learning_rate=0.05",
+                        {"learning_rate": 0.05, "weight_decay": 0.0})]),
+            mistakes=(
+                Mistake("this is Adam with an L2 term added to the gradient (coupled): the decay then "
+                        "passes through m and v and is rescaled like the gradient. AdamW keeps it "
+                        "out of the moments", _with(_adamw, form="coupled")),
+                Mistake("this is Adam with the L2 gradient 2λ·param added to the gradient (nnlab's "
+                        "Adam with an L2 penalty): AdamW's decay is not a gradient and stays out of "
+                        "m and v", _with(_adamw, form="coupled_2")),
+                Mistake("the decay must be scaled by the learning rate (PyTorch's AdamW): "
+                        "subtract learning_rate · weight_decay · param", _with(_adamw, form="no_lr")),
+                Mistake("decay the parameter as it was before this step, not the one Adam has "
+                        "already moved", _with(_adamw, form="after")),
+                Mistake("weight decay has no factor 2: it is not the gradient of λ·Σw²",
+                        _with(_adamw, form="two")),
+                Mistake("Adam's bias correction is missing: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ)",
+                        _with(_adamw, form="plain", correct=False)),
+                Mistake("ε goes outside the square root, as in exercise 07's Adam: m̂ / (√v̂ + ε)",
+                        _with(_adamw, form="plain", inside=True)),
+            ),
+            forbidden=("nnlab.optimizers.adam_update", *OPTIMIZER_CLASSES),
+        ),
+        Task(
+            "warmup_cosine", 2, warmup_cosine, _schedule_cases,
+            mistakes=(
+                Mistake("the warm-up counts the current step: step 0 already uses learning_rate / "
+                        "warmup_steps, and the last warm-up step reaches the full rate",
+                        _schedule("from_zero")),
+                Mistake("the cosine starts where the warm-up ends: measure its progress from "
+                        "warmup_steps, over total_steps − warmup_steps steps", _schedule("from_start")),
+                Mistake("the cosine's progress runs over total_steps − warmup_steps steps, not "
+                        "total_steps", _schedule("over_total")),
+                Mistake("after total_steps the rate stays at min_learning_rate; the cosine must not "
+                        "climb again", _schedule("no_clamp")),
+                Mistake("the cosine decays to min_learning_rate, not to 0", _schedule("no_min")),
+                Mistake("a cosine from 1 to −1 takes the rate below the minimum: the decay factor is "
+                        "½(1 + cos(π·progress)), from 1 to 0", _schedule("no_half")),
+            ),
+        ),
+    ),
+)
