@@ -76,6 +76,26 @@ class Exercise:
         return float(sum(t.points for t in self.tasks))
 
 
+class InputChanged(ValueError):
+    """A graded function changed one of its array arguments in place."""
+
+
+def keeps_inputs(fn, name: str | None = None):
+    """``fn`` that raises ``InputChanged`` if a call changes one of its array arguments in place
+    (the grader's rule for every task; used in the cases too, so ``check`` says the same)."""
+    name = name or getattr(fn, "__name__", "the function")
+
+    def call(*args, **kwargs):
+        before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+        out = fn(*args, **kwargs)
+        for i, (old, new) in enumerate(zip(before, args, strict=True)):
+            if old is not None and not np.array_equal(old, new, equal_nan=True):
+                raise InputChanged(f"{name} changed its argument {i + 1} (shape {old.shape}) in "
+                                   "place; leave the inputs as they were: work on a copy")
+        return out
+    return call
+
+
 def forbidden_names(task: Task) -> list[str]:
     """The task's forbidden nnlab names plus its own reference function (dotted)."""
     import types

@@ -21,7 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import CaseResult, Exercise, OutputError, evaluate, flatten, forbidden_names, task_rng
+from .core import (
+    CaseResult,
+    Exercise,
+    InputChanged,
+    OutputError,
+    evaluate,
+    flatten,
+    forbidden_names,
+    keeps_inputs,
+    task_rng,
+)
 from .runner import describe, notebook_code
 from .sandbox import (
     SandboxUnavailable,
@@ -216,15 +226,8 @@ def _run_task(session: Session, task, cases, timeout: float, traps: dict):
                                not_implemented=exc.kind == "not_implemented") for _ in cases], False
         runs = [(case, lambda case=case: case.run(value)) for case in cases]
     else:
-        def student(*args, **kwargs):
-            before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-            value = session.call(task.name, args, kwargs, deadline, limit)
-            for i, (old, new) in enumerate(zip(before, args, strict=True)):
-                if old is not None and not np.array_equal(old, new, equal_nan=True):
-                    raise StudentError("mutated", f"{task.name} changed its argument {i + 1} "
-                                       f"(shape {old.shape}) in place; leave the inputs as they "
-                                       "were: work on a copy")
-            return value
+        student = keeps_inputs(lambda *args, **kwargs: session.call(task.name, args, kwargs,
+                                                                    deadline, limit), task.name)
         runs = [(case, lambda case=case: case.run(student)) for case in cases]
     for _case, run in runs:
         try:
@@ -244,7 +247,7 @@ def _run_task(session: Session, task, cases, timeout: float, traps: dict):
                 break
         except SessionDied:
             raise
-        except OutputError as exc:
+        except (OutputError, InputChanged) as exc:
             results.append(CaseResult(error=str(exc)))
         except Exception as exc:  # the grader's own code choked on what came back
             results.append(CaseResult(error=f"its output could not be used: {describe(exc)}"))

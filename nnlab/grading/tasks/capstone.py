@@ -11,22 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import data
-from ..core import Case, Exercise, Mistake, Task
-
-
-def _unchanged(fn):
-    """``fn`` that fails loudly if it changes an array argument in place. The grader checks this
-    itself; the check here makes ``check(...)`` in a notebook say so too."""
-    def call(*args, **kwargs):
-        before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-        out = fn(*args, **kwargs)
-        for i, (old, new) in enumerate(zip(before, args, strict=True)):
-            if old is not None and not np.array_equal(old, new, equal_nan=True):
-                raise ValueError(f"{getattr(fn, '__name__', 'the function')} changed its argument "
-                                 f"{i + 1} in place; leave the inputs as they were: work on a copy")
-        return out
-    return call
-
+from ..core import Case, Exercise, Mistake, Task, keeps_inputs
 
 # ---- Task 1: confusion matrix ----
 
@@ -180,7 +165,7 @@ def _shift_wrong(form):
 
 
 def _shift_case(fn, X, seed):
-    return _unchanged(fn)(X.copy(), np.random.default_rng(seed))
+    return keeps_inputs(fn)(X.copy(), np.random.default_rng(seed))
 
 
 def _shift_cases(rng):
@@ -251,7 +236,7 @@ def _digit_cases(rng):
         seed = int(rng.integers(2**31))
         label = (f"{len(train)} training images, {len(val)} validation images (a stratified split), "
                  f"epochs={epochs}")
-        cases.append(Case(label, lambda fn, tr=train, va=val, e=epochs, s=seed: _unchanged(fn)(
+        cases.append(Case(label, lambda fn, tr=train, va=val, e=epochs, s=seed: keeps_inputs(fn)(
             X[tr].copy(), y[tr].copy(), X[va].copy(), epochs=e, rng=np.random.default_rng(s)),
             data={"y_val": y[val]}))
     return cases

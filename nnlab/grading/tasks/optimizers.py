@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import optimizers
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, keeps_inputs, value_case
 
 OPTIMIZER_CLASSES = ("nnlab.optimizers.Optimizer.step",) + tuple(
     f"nnlab.optimizers.{cls}.update" for cls in ("SGD", "Adagrad", "RMSprop", "Adam"))
@@ -29,7 +29,7 @@ def _decay_cases(rng):
 def _steps(fn, param, grads, hyper):
     state, params = {}, []
     for grad in grads:
-        param, state = fn(param.copy(), grad.copy(), state, **hyper)
+        param, state = keeps_inputs(fn)(param.copy(), grad.copy(), state, **hyper)
         params.append(np.array(param, dtype=np.float64))
     return np.stack(params)
 
