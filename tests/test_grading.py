@@ -18,7 +18,7 @@ from nnlab.grading.core import (
     task_rng,
 )
 
-ALL_TASKS = [(ex, task) for ex in EXERCISES.values() for task in ex.tasks]
+ALL_TASKS = [(ex, task) for ex in EXERCISES.values() for task in ex.tasks if task.kind != "manual"]
 
 
 def _ids(item):
@@ -39,17 +39,19 @@ def student_reports():
     return grade_many(files, jobs=2)
 
 
-def test_every_exercise_has_a_notebook_pair_and_3_to_6_tasks():
+def test_every_exercise_has_a_notebook_pair_3_to_6_graded_tasks_and_a_written_answer():
     assert sorted(p.stem for p in SOLUTIONS.glob("*.ipynb")) == sorted(EXERCISES)
     for exercise in EXERCISES.values():
-        assert 3 <= len(exercise.tasks) <= 6, exercise.name
+        graded = [t for t in exercise.tasks if t.kind != "manual"]
+        assert 3 <= len(graded) <= 6, exercise.name
+        assert exercise.manual_points >= 1 and exercise.max_score == sum(t.points for t in graded)
 
 
 def test_solutions_score_full_marks(solution_reports):
     for report in solution_reports:
         assert report["error"] is None
         assert report["score"] == report["max_score"] > 0, report
-        assert {t["status"] for t in report["tasks"]} == {"passed"}
+        assert {t["status"] for t in report["tasks"]} == {"passed", "manual"}
 
 
 def test_fresh_student_notebooks_score_zero_not_attempted(student_reports):
@@ -57,14 +59,40 @@ def test_fresh_student_notebooks_score_zero_not_attempted(student_reports):
         assert report["error"] is None
         assert report["score"] == 0
         assert {t["status"] for t in report["tasks"]} == {"not_attempted"}, report
-        assert all("not attempted" in t["feedback"] for t in report["tasks"])
+        assert all("not" in t["feedback"] and ("attempted" in t["feedback"] or "given" in t["feedback"])
+                   for t in report["tasks"])
 
 
 def test_report_format(solution_reports):
     report = solution_reports[0]
-    assert {"exercise", "score", "max_score", "tasks"} <= set(report)
+    assert {"exercise", "score", "max_score", "manual_points", "tasks"} <= set(report)
     for t in report["tasks"]:
-        assert set(t) == {"name", "score", "max_score", "status", "feedback"}
+        if t["status"] == "manual":
+            assert set(t) == {"name", "score", "max_score", "manual_points", "status", "feedback",
+                              "answer"}
+        else:
+            assert set(t) == {"name", "score", "max_score", "status", "feedback"}
+
+
+def test_written_answers_are_listed_as_manual_in_every_report(solution_reports, tmp_path):
+    from nnlab.grading.report import gradescope_results, json_report, text_report, write_csv
+
+    report = next(r for r in solution_reports if r["exercise"] == "10_dropout")
+    written = by_task(report)["answer_text_inference"]
+    assert written["status"] == "manual" and written["manual_points"] == 1
+    assert written["score"] == 0 and written["max_score"] == 0 and "rescal" in written["answer"]
+    assert report["manual_points"] == 1 and report["max_score"] == 5
+    text = text_report(report)
+    assert "+ 1 point of written answers, graded by hand" in text
+    assert any("answer_text_inference" in line and "manual" in line for line in text.splitlines())
+    assert json_report(report)["manual_points"] == 1
+    write_csv(tmp_path / "g.csv", [report])
+    import csv
+    row = next(csv.DictReader((tmp_path / "g.csv").open()))
+    assert row["answer_text_inference"] == "manual"
+    tests = {t["name"]: t for t in gradescope_results(report)["tests"]}
+    manual = tests["answer_text_inference (written answer, graded by hand)"]
+    assert manual["max_score"] == 0 and "1 point," in manual["output"]
 
 
 def _results(task, cases, impl):
@@ -214,7 +242,7 @@ def categorical_cross_entropy(probs, y_true):
         assert task["status"] in ("failed", "partial")
         assert text in task["feedback"], task["feedback"]
         others = [t for t in report["tasks"] if t["name"] != name]
-        assert all(t["status"] == "passed" for t in others)
+        assert all(t["status"] in ("passed", "manual") for t in others)
 
 
 def test_partial_credit_and_no_double_penalty(tmp_path):

@@ -61,7 +61,7 @@ def grade(exercise, task, impl) -> dict:
     return evaluate(task, cases, results, timed_out=timed_out).as_dict()
 
 
-TASKS = [(ex, task) for ex in EXERCISES.values() for task in ex.tasks]
+TASKS = [(ex, task) for ex in EXERCISES.values() for task in ex.tasks if task.kind != "manual"]
 MISTAKES = [(ex, task, i) for ex, task in TASKS for i, m in enumerate(task.mistakes)
             if m.impl is not None]
 

@@ -253,4 +253,4 @@ def test_the_sandbox_reports_a_global_generator_change(tmp_path):
     assert tasks["dropout_forward"]["score"] == 0, tasks["dropout_forward"]
     assert "global random generator" in tasks["dropout_forward"]["feedback"]
     others = [t for name, t in tasks.items() if name != "dropout_forward"]
-    assert all(t["status"] == "passed" for t in others), others
+    assert all(t["status"] in ("passed", "manual") for t in others), others

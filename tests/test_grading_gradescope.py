@@ -57,7 +57,7 @@ def _run(bundle, tmp_path, files: dict) -> dict:
 def test_solution_full_marks_stub_zero(bundle, tmp_path):
     solution = submission(tmp_path, EXERCISE, name="mine.ipynb")
     result = _run(bundle, tmp_path / "a", {"homework.ipynb": solution})
-    assert result["score"] == EXERCISES[EXERCISE].max_score and len(result["tests"]) == 3
+    assert result["score"] == EXERCISES[EXERCISE].max_score and len(result["tests"]) == 4
     stub = submission(tmp_path, EXERCISE, name="stub.ipynb", student=True)
     assert _run(bundle, tmp_path / "b", {"homework.ipynb": stub})["score"] == 0
 

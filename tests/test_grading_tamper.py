@@ -80,7 +80,7 @@ def softmax(x):
     report = _grade(tmp_path, "01_forward_pass", code)
     tasks = by_task(report)
     assert tasks["softmax"]["score"] == 0 and tasks["softmax"]["status"] == "error"
-    assert all(t["status"] == "passed" for n, t in tasks.items() if n != "softmax")
+    assert all(t["status"] in ("passed", "manual") for n, t in tasks.items() if n != "softmax")
 
 
 @pytest.mark.parametrize("exit_call", ["sys.exit(0)", "os._exit(0)"])
@@ -89,7 +89,7 @@ def test_exiting_at_top_level(tmp_path, exit_call):
     statuses = {t["status"] for t in report["tasks"]}
     if exit_call.startswith("sys"):
         # SystemExit in a cell is caught like any error: the rest of the notebook runs.
-        assert statuses == {"passed"}
+        assert statuses == {"passed", "manual"}
     else:
         assert statuses == {"error"} and report["score"] == 0
         assert "ended the Python process" in report["tasks"][0]["feedback"]
@@ -107,7 +107,7 @@ def softmax(x):
     report = _grade(tmp_path, "01_forward_pass", code, timeout=1.0)
     tasks = by_task(report)
     assert tasks["softmax"]["status"] == "timeout" and tasks["softmax"]["score"] == 0
-    assert all(t["status"] == "passed" for n, t in tasks.items() if n != "softmax")
+    assert all(t["status"] in ("passed", "manual") for n, t in tasks.items() if n != "softmax")
 
 
 def test_an_infinite_loop_at_top_level_times_out(tmp_path):
@@ -311,7 +311,7 @@ def test_cli_csv_json_and_gradescope(tmp_path):
     gs = _cli("grade", str(b), "--format", "gradescope", "--output", str(results))
     assert gs.returncode == 0, gs.stderr
     g = json.loads(results.read_text())
-    assert g["score"] == 0 and len(g["tests"]) == 4
+    assert g["score"] == 0 and len(g["tests"]) == 5  # four graded tasks and a written answer
     assert set(g["tests"][0]) >= {"name", "score", "max_score", "output", "status"}
     assert g["tests"][0]["status"] == "failed" and "not_attempted" in g["tests"][0]["output"]
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 NUMERIC_KINDS = "biuf"
-STATUSES = ("passed", "partial", "failed", "not_attempted", "error", "timeout")
+STATUSES = ("passed", "partial", "failed", "not_attempted", "error", "timeout", "manual")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Task:
-    """A graded function (``kind="function"``) or answer variable (``kind="value"``)."""
+    """A graded function (``kind="function"``), answer variable (``kind="value"``) or written
+    answer (``kind="manual"``: collected, graded by an instructor)."""
 
     name: str
     points: float
@@ -73,7 +74,36 @@ class Exercise:
 
     @property
     def max_score(self) -> float:
-        return float(sum(t.points for t in self.tasks))
+        """Points the grader awards; written answers (``kind="manual"``) are not among them."""
+        return float(sum(t.points for t in self.tasks if t.kind != "manual"))
+
+    @property
+    def manual_points(self) -> float:
+        """Points of the written answers, which an instructor grades."""
+        return float(sum(t.points for t in self.tasks if t.kind == "manual"))
+
+
+def manual_task(name: str, points: float) -> Task:
+    """A written answer: a text variable the grader collects for the instructor to grade."""
+    return Task(name, points, None, lambda rng: [], kind="manual")
+
+
+def written_answer(name: str, points: float, value) -> dict:
+    """The report entry of a written answer: status "manual" (or "not_attempted"), never scored."""
+    text = value.strip() if isinstance(value, str) else ""
+    worth = plural(points, "point")
+    if not text:
+        return {"name": name, "score": 0.0, "max_score": 0.0, "manual_points": float(points),
+                "status": "not_attempted", "answer": "",
+                "feedback": f"written answer not given yet ({worth}, graded by hand)"}
+    return {"name": name, "score": 0.0, "max_score": 0.0, "manual_points": float(points),
+            "status": "manual", "answer": text[:4000],
+            "feedback": f"written answer ({plural(len(text.split()), 'word')}): {worth}, graded by "
+                        "your instructor"}
+
+
+def plural(count: float, noun: str) -> str:
+    return f"{count:g} {noun}{'' if count == 1 else 's'}"
 
 
 class InputChanged(ValueError):

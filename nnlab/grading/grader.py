@@ -31,6 +31,7 @@ from .core import (
     forbidden_names,
     keeps_inputs,
     task_rng,
+    written_answer,
 )
 from .runner import describe, notebook_code
 from .sandbox import (
@@ -218,6 +219,12 @@ def _run_task(session: Session, task, cases, timeout: float, traps: dict):
     limit = task.timeout or timeout
     deadline = time.monotonic() + limit + 2  # the grader's clock: one budget for the task
     results, timed_out = [], False
+    if task.kind == "manual":
+        try:
+            value = session.get(task.name, deadline)
+        except StudentError:
+            value = None
+        return [CaseResult(outputs={"answer": value if isinstance(value, str) else ""})], False
     if task.kind == "value":
         try:
             value = session.get(task.name, deadline)
@@ -336,6 +343,7 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
     ex = EXERCISES[exercise_name]
     report["exercise"] = ex.name
     report["max_score"] = ex.max_score
+    report["manual_points"] = ex.manual_points
     static = static_reference_use(cells, ex)
     outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None, user=user)
     cell_errors = outcomes["__cells__"]
@@ -343,6 +351,13 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
     for task in ex.tasks:
         cases = task.cases(task_rng(seed, ex.name, task.name))
         res, timed_out, note = outcomes[task.name]
+        if task.kind == "manual":
+            entry = written_answer(task.name, task.points, res[0].outputs["answer"] if res
+                                   and res[0].outputs else None)
+            if note is not None and not res:  # the notebook's code never got that far
+                entry.update(status="timeout" if timed_out else "error", feedback=note)
+            results.append(entry)
+            continue
         if note is not None and not res:
             status = "timeout" if timed_out else "error"
             results.append({"name": task.name, "score": 0.0, "max_score": float(task.points),

@@ -10,6 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from .core import plural
 from .tasks import EXERCISES
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -25,18 +26,22 @@ def text_report(report: dict) -> str:
     warning = f"\n  WARNING: {clean(report['warning'])}" if report.get("warning") else ""
     if report["error"]:
         return f"{name}: ERROR: {clean(report['error'])}{warning}"
+    manual = report.get("manual_points") or 0
+    written = f" (+ {plural(manual, 'point')} of written answers, graded by hand)" if manual else ""
     lines = [f"{name} ({report['exercise']}): {report['score']:g} / {report['max_score']:g}"
-             f"{warning}"]
+             f"{written}{warning}"]
     width = max(len(t["name"]) for t in report["tasks"])
     for t in report["tasks"]:
-        lines.append(f"  {t['name']:<{width}}  {t['score']:>5g}/{t['max_score']:<3g} "
-                     f"{t['status']:<13} {clean(t['feedback'])}")
+        points = (f"{'':>5} {t['manual_points']:g} pts" if "manual_points" in t
+                  else f"{t['score']:>5g}/{t['max_score']:<3g}")
+        lines.append(f"  {t['name']:<{width}}  {points:<9} {t['status']:<13} {clean(t['feedback'])}")
     return "\n".join(lines)
 
 
 def json_report(report: dict) -> dict:
-    keys = ("submission", "exercise", "score", "max_score", "tasks", "error", "warning")
-    return {k: report[k] for k in keys}
+    keys = ("submission", "exercise", "score", "max_score", "manual_points", "tasks", "error",
+            "warning")
+    return {k: report.get(k, 0.0 if k == "manual_points" else None) for k in keys}
 
 
 def csv_columns(reports: list[dict]) -> list[str]:
@@ -55,7 +60,8 @@ def write_csv(path, reports: list[dict]) -> None:
     for r in sorted(reports, key=lambda r: (r["submission"], r["file"])):
         row = {"submission": clean(r["submission"]), "exercise": r["exercise"] or "",
                "score": r["score"], "max_score": r["max_score"], "error": clean(r["error"] or "")}
-        row.update({t["name"]: t["score"] for t in r["tasks"]})
+        row.update({t["name"]: ("manual" if t["status"] == "manual" else "") if "manual_points" in t
+                    else t["score"] for t in r["tasks"]})
         writer.writerow(row)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
@@ -79,8 +85,9 @@ def gradescope_results(report: dict) -> dict:
     """Gradescope's results.json: a total and one test per task (status passed or failed)."""
     if report["error"]:
         return gradescope_error(report["error"])
-    tests = [{"name": t["name"], "score": t["score"], "max_score": t["max_score"],
-              "status": "passed" if t["status"] == "passed" else "failed",
+    tests = [{"name": t["name"] + (" (written answer, graded by hand)" if "manual_points" in t else ""),
+              "score": t["score"], "max_score": t["max_score"],
+              "status": "passed" if t["status"] in ("passed", "manual") else "failed",
               "output": f"[{t['status']}] {t['feedback']}", "visibility": "visible"}
              for t in report["tasks"]]
     return {"score": report["score"], "output": f"{report['exercise']}: {report['score']:g} / "

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ... import optimizers
-from ..core import Case, Exercise, Mistake, Task, keeps_inputs
+from ..core import Case, Exercise, Mistake, Task, keeps_inputs, manual_task
 from .optimizers import OPTIMIZER_CLASSES, _steps
 
 # ---- running several steps of an update function ----
@@ -341,5 +341,6 @@ EXERCISE = Exercise(
                         "½(1 + cos(π·progress)), from 1 to 0", _schedule("no_half")),
             ),
         ),
+        manual_task("answer_text_bias_correction", 1),
     ),
 )

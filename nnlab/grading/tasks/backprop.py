@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import activations, gradcheck, layers, losses
-from ..core import Case, Exercise, Mistake, Task
+from ..core import Case, Exercise, Mistake, Task, manual_task
 
 
 def _relu_cases(rng):
@@ -162,5 +162,6 @@ EXERCISE = Exercise(
             ),
             forbidden=("nnlab.gradcheck.numerical_gradient",),
         ),
+        manual_task("answer_text_combined_gradient", 1),
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import data
-from ..core import Case, Exercise, Mistake, Task, keeps_inputs
+from ..core import Case, Exercise, Mistake, Task, keeps_inputs, manual_task
 
 # ---- Task 1: confusion matrix ----
 
@@ -377,5 +377,6 @@ EXERCISE = Exercise(
                        "nnlab.model.Model.__init__", "nnlab.layers.Dense.__init__",
                        "nnlab.dropout.Dropout.__init__", "nnlab.optimizers.Optimizer.__init__"),
         ),
+        manual_task("answer_text_test_once", 1),
     ),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import dropout
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
 
 
 def _three_calls(fn, x, rate, seed):
@@ -184,5 +184,6 @@ EXERCISE = Exercise(
             mistakes=(Mistake("the survivors are divided by the fraction kept, 1 − rate", 0.8),
                       Mistake("rate is the fraction dropped: survivors are 1 − 0.2 of the units", 5.0)),
         ),
+        manual_task("answer_text_inference", 1),
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import activations, layers
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
 
 
 def _dense_cases(rng):
@@ -96,5 +96,6 @@ EXERCISE = Exercise(
                 Mistake("each layer has n_in · n_out weights and n_out biases", 389),
             ),
         ),
+        manual_task("answer_text_nonlinearity", 1),
     ),
 )

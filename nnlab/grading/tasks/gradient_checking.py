@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import activations, gradcheck, layers
-from ..core import Case, Exercise, Mistake, Task
+from ..core import Case, Exercise, Mistake, Task, manual_task
 
 # ---- init_xavier (random: graded on properties) ----
 
@@ -401,5 +401,6 @@ EXERCISE = Exercise(
             ),
             forbidden=("nnlab.gradcheck.numerical_gradient",),
         ),
+        manual_task("answer_text_central_difference", 1),
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import validation
-from ..core import Case, Exercise, Mistake, Task
+from ..core import Case, Exercise, Mistake, Task, manual_task
 
 
 def k_fold_indices(n_samples, k, rng=None):
@@ -235,5 +235,6 @@ EXERCISE = Exercise(
                       Mistake("150 samples must all be used: 4 folds of 37 leave 2 out",
                               np.array([37, 37, 37, 37]))),
         ),
+        manual_task("answer_text_winners_curse", 1),
     ),
 )

@@ -11,7 +11,7 @@ import hashlib
 import numpy as np
 
 from ... import activations, data, layers, losses
-from ..core import Case, Exercise, Mistake, Task
+from ..core import Case, Exercise, Mistake, Task, manual_task
 
 # nnlab's classes and functions of notebooks 01-06: the integrative tasks train with the
 # learner's own code (a call to any of these while a graded function runs scores 0).
@@ -524,5 +524,6 @@ EXERCISE = Exercise(
             ),
             forbidden=NNLAB_TRAINING,
         ),
+        manual_task("answer_text_minibatch", 1),
     ),
 )

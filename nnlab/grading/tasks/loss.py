@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import losses
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
 
 
 def _probs(rng, n, c):
@@ -126,5 +126,6 @@ EXERCISE = Exercise(
                 Mistake("the loss is −log p̂: mind the sign", float(np.log(0.7))),
             ),
         ),
+        manual_task("answer_text_clipping", 1),
     ),
 )

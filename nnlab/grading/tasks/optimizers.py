@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import optimizers
-from ..core import Case, Exercise, Mistake, Task, keeps_inputs, value_case
+from ..core import Case, Exercise, Mistake, Task, keeps_inputs, manual_task, value_case
 
 OPTIMIZER_CLASSES = ("nnlab.optimizers.Optimizer.step",) + tuple(
     f"nnlab.optimizers.{cls}.update" for cls in ("SGD", "Adagrad", "RMSprop", "Adam"))
@@ -161,5 +161,6 @@ EXERCISE = Exercise(
             ),
             forbidden=("nnlab.optimizers.adam_update", *OPTIMIZER_CLASSES),
         ),
+        manual_task("answer_text_learning_rate", 1),
     ),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import regularization
-from ..core import Case, Exercise, Mistake, Task
+from ..core import Case, Exercise, Mistake, Task, manual_task
 
 
 def _weight_cases(rng, with_zero=False):
@@ -113,5 +113,6 @@ EXERCISE = Exercise(
             forbidden=("nnlab.layers.Dense.backward", "nnlab.regularization.l1_gradient",
                        "nnlab.regularization.l2_gradient"),
         ),
+        manual_task("answer_text_l1_l2", 1),
     ),
 )

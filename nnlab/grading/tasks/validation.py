@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import preprocessing
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
 
 
 def scale_splits(X_train, X_val, X_test):
@@ -137,5 +137,6 @@ EXERCISE = Exercise(
                 Mistake("the range is [−1, 1], not [0, 1]", 1.25),
             ),
         ),
+        manual_task("answer_text_leakage", 1),
     ),
 )

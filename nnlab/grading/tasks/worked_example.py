@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Case, Exercise, Mistake, Task, value_case
+from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
 
 # The classic example: inputs 0.05, 0.10; targets 0.01, 0.99; learning rate 0.5.
 X = np.array([[0.05, 0.10]])
@@ -115,5 +115,6 @@ EXERCISE = Exercise(
                         lambda d, w, h: d @ w.T),
             ),
         ),
+        manual_task("answer_text_output_delta", 1),
     ),
 )
