@@ -14,37 +14,7 @@ import numpy as np
 
 from ... import optimizers
 from ..core import Case, Exercise, Mistake, Task, keeps_inputs, manual_task
-from .optimizers import OPTIMIZER_CLASSES, _steps
-
-# ---- running several steps of an update function ----
-
-
-def _update_cases(rng, hypers, *, gates=()):
-    """Four steps per setting; then zero and tiny gradients with the first setting.
-
-    ``gates``: extra (label, hyper) settings that are degenerate (momentum 0, decay 0...)."""
-    cases = []
-    for label, hyper in hypers:
-        p0 = rng.normal(size=(3, 2))
-        grads = [rng.normal(size=(3, 2)) for _ in range(4)]
-        cases.append(Case(f"4 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h)))
-    for label, hyper in gates:
-        p0 = rng.normal(size=(2, 3))
-        grads = [rng.normal(size=(2, 3)) for _ in range(3)]
-        cases.append(Case(f"3 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h),
-                          gate=True))
-    p0 = rng.normal(size=(1, 4))
-    zero = [np.zeros((1, 4))] * 3
-    tiny = [1e-4 * rng.normal(size=(1, 4)) for _ in range(3)]
-    label, hyper = hypers[0]
-    cases.append(Case(f"zero gradients, {label}", lambda fn: _steps(fn, p0, zero, hyper), gate=True))
-    cases.append(Case(f"tiny gradients (about 1e-4), {label}", lambda fn: _steps(fn, p0, tiny, hyper)))
-    return cases
-
-
-def _with(fn, **fixed):
-    return lambda param, grad, state, **hyper: fn(param, grad, state, **hyper, **fixed)
-
+from .optimizers import OPTIMIZER_CLASSES, _update_cases, _with
 
 # ---- Task 1: Adagrad ----
 

@@ -34,12 +34,20 @@ def _steps(fn, param, grads, hyper):
     return np.stack(params)
 
 
-def _update_cases(rng, hypers):
+def _update_cases(rng, hypers, *, gates=()):
+    """Four steps per setting; then zero and tiny gradients with the first setting.
+
+    ``gates``: extra (label, hyper) settings that are degenerate (momentum 0, decay 0...)."""
     cases = []
     for label, hyper in hypers:
         p0 = rng.normal(size=(3, 2))
         grads = [rng.normal(size=(3, 2)) for _ in range(4)]
         cases.append(Case(f"4 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h)))
+    for label, hyper in gates:
+        p0 = rng.normal(size=(2, 3))
+        grads = [rng.normal(size=(2, 3)) for _ in range(3)]
+        cases.append(Case(f"3 steps, {label}", lambda fn, p0=p0, g=grads, h=hyper: _steps(fn, p0, g, h),
+                          gate=True))
     p0 = rng.normal(size=(1, 4))
     zero = [np.zeros((1, 4))] * 3
     tiny = [1e-4 * rng.normal(size=(1, 4)) for _ in range(3)]
@@ -47,6 +55,10 @@ def _update_cases(rng, hypers):
     cases.append(Case(f"zero gradients, {label}", lambda fn: _steps(fn, p0, zero, hyper), gate=True))
     cases.append(Case(f"tiny gradients (about 1e-4), {label}", lambda fn: _steps(fn, p0, tiny, hyper)))
     return cases
+
+
+def _with(fn, **fixed):
+    return lambda param, grad, state, **hyper: fn(param, grad, state, **hyper, **fixed)
 
 
 def _sgd_no_lr(param, grad, state, *, learning_rate, momentum=0.0):
@@ -83,10 +95,6 @@ def _adam(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilo
         m_hat, v_hat = m, v
     denom = np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon
     return param - learning_rate * m_hat / denom, {"t": t, "m": m, "v": v}
-
-
-def _with(fn, **fixed):
-    return lambda param, grad, state, **hyper: fn(param, grad, state, **hyper, **fixed)
 
 
 EXERCISE = Exercise(
