@@ -153,11 +153,14 @@ def test_history_measures_both_losses_at_the_same_parameters(batch_size):
                             optimizer=nnlab.SGD(0.5))
     start_reg = model.regularization_loss()
     start_data = nnlab.categorical_cross_entropy(model.predict(X), y)
+    before_steps = []  # the penalty at the parameters each forward pass used, just before its step
+    step = model.optimizer.step
+    model.optimizer.step = lambda params, grads: (before_steps.append(model.regularization_loss()),
+                                                  step(params, grads))
     history = model.fit(X, y, epochs=1, batch_size=batch_size, rng=np.random.default_rng(0))
     assert start_reg > 0 and model.regularization_loss() != pytest.approx(start_reg)
+    assert len(before_steps) == (1 if batch_size is None else 3)  # 150 samples, batches of 50
+    assert history["regularization_loss"][0] == pytest.approx(np.mean(before_steps), rel=1e-12)
     if batch_size is None:
         assert history["regularization_loss"][0] == pytest.approx(start_reg, rel=1e-12)
         assert history["data_loss"][0] == pytest.approx(start_data, rel=1e-12)
-    else:  # one batch at the initial weights, two after updates: the mean lies in between
-        regs = sorted((start_reg, model.regularization_loss()))
-        assert regs[0] <= history["regularization_loss"][0] <= regs[1]
