@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from .variants import DEFAULT_SALT
+
 DEFAULT_SOLUTIONS = Path("exercises/solutions")
 DEFAULT_EXERCISES = Path("exercises")
 
@@ -42,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--user", metavar="NAME", default=None,
                        help="where bubblewrap cannot run and the grader is root, run the "
                             "student code as this unprivileged user (e.g. nobody)")
+    grade.add_argument("--salt", default=DEFAULT_SALT, metavar="TEXT",
+                       help="the course salt the student notebooks were released with (each "
+                            f"student's numbers depend on it and on STUDENT_ID; default {DEFAULT_SALT!r})")
+    grade.add_argument("--reference", type=Path, default=None, metavar="DIR",
+                       help="the held-out references (default: $NNLAB_REFERENCE, else this "
+                            "checkout's exercises/reference)")
 
     ex = sub.add_parser("exercises", help="manage the exercise notebooks")
     ex_sub = ex.add_subparsers(dest="action", required=True)
@@ -53,12 +61,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the notebooks without executing them (no stored outputs)")
     rel.add_argument("--check", action="store_true",
                      help="only report student notebooks that drifted from the solutions (exit 1)")
+    rel.add_argument("--salt", default=DEFAULT_SALT, metavar="TEXT",
+                     help="the course salt written into the student notebooks (grade with the "
+                          "same --salt)")
     gs = ex_sub.add_parser("gradescope", help="build a Gradescope autograder zip for one exercise")
     gs.add_argument("exercise", metavar="EXERCISE", help="e.g. 07_optimizers")
     gs.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), metavar="ZIP")
     gs.add_argument("--wheel", type=Path, default=None,
                     help="the course wheel to ship (default: build it from this checkout)")
     gs.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    gs.add_argument("--salt", default=DEFAULT_SALT, metavar="TEXT",
+                    help="the course salt of the class release")
+    gs.add_argument("--reference", type=Path, default=None, metavar="DIR",
+                    help="the held-out references to ship (default: this checkout's)")
     return parser
 
 
@@ -66,8 +81,9 @@ def _gradescope_bundle(args) -> int:
     from .grading.gradescope import build_bundle
 
     try:
-        path = build_bundle(args.exercise, args.output, wheel=args.wheel, timeout=args.timeout)
-    except (ValueError, RuntimeError) as exc:
+        path = build_bundle(args.exercise, args.output, wheel=args.wheel, timeout=args.timeout,
+                            salt=args.salt, references=args.reference)
+    except (ValueError, RuntimeError, LookupError) as exc:
         print(f"nnlab exercises gradescope: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {path}: upload it as the autograder of {args.exercise}", file=sys.stderr)
@@ -79,6 +95,7 @@ def _grade(args) -> int:
     if fmt == "gradescope":
         return _grade_gradescope(args)
     from .grading.grader import find_submissions, grade_many
+    from .grading.references import MissingReference
     from .grading.report import clean, json_report, text_report, write_csv
     from .grading.sandbox import SandboxUnavailable
     from .grading.tasks import EXERCISES
@@ -106,7 +123,7 @@ def _grade(args) -> int:
 
     try:
         reports = grade_many(files, jobs=args.jobs, on_result=on_result, **_options(args))
-    except SandboxUnavailable as exc:
+    except (SandboxUnavailable, MissingReference) as exc:
         print(f"nnlab grade: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -121,7 +138,8 @@ def _grade(args) -> int:
 
 def _options(args) -> dict:
     return {"seed": args.seed, "timeout": args.timeout, "memory_mb": args.memory_mb,
-            "exercise": args.exercise, "require_sandbox": args.require_sandbox, "user": args.user}
+            "exercise": args.exercise, "require_sandbox": args.require_sandbox, "user": args.user,
+            "salt": args.salt, "references": args.reference}
 
 
 def _grade_gradescope(args) -> int:
@@ -156,7 +174,8 @@ def _release(args) -> int:
         print(f"nnlab exercises release: no solution notebooks in {args.solutions}/ (run it from "
               "the course folder, or pass --solutions)", file=sys.stderr)
         return 2
-    drifted = release(args.solutions, args.out, run=not args.no_execute, check_only=args.check)
+    drifted = release(args.solutions, args.out, run=not args.no_execute, check_only=args.check,
+                      salt=args.salt)
     if args.check and drifted:
         print("run `nnlab exercises release` to regenerate them", file=sys.stderr)
         return 1

@@ -14,7 +14,8 @@ from grading_helpers import ROOT, submission
 from nnlab.grading.gradescope import build_bundle
 from nnlab.grading.tasks import EXERCISES
 
-EXERCISE = "10_dropout"
+EXERCISE = "05_worked_example_2-2-2"  # held-out tasks on each student's own numbers
+REFERENCES = sorted(f"reference/{p.name}" for p in (ROOT / "exercises" / "reference").glob("*.py"))
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +23,23 @@ def bundle(tmp_path_factory):
     return build_bundle(EXERCISE, tmp_path_factory.mktemp("bundle") / "autograder.zip")
 
 
-def test_the_bundle_holds_the_scripts_and_the_wheel(bundle):
+def test_the_bundle_holds_the_scripts_the_wheel_and_the_references(bundle):
     with zipfile.ZipFile(bundle) as zf:
         names = zf.namelist()
         run = zf.read("run_autograder").decode()
         setup = zf.read("setup.sh").decode()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
     wheels = [n for n in names if n.endswith(".whl")]
-    assert sorted(names) == sorted(["setup.sh", "run_autograder", *wheels]) and len(wheels) == 1
+    assert sorted(names) == sorted(["setup.sh", "run_autograder", *wheels, *REFERENCES])
+    assert len(wheels) == 1 and "reference/worked_example.py" in REFERENCES
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert f"--exercise {EXERCISE}" in run and "--format gradescope" in run
+    assert '--reference "$ROOT/source/reference"' in run and "--salt nnlab" in run
     assert "bubblewrap" in setup and wheels[0] in setup
     with zipfile.ZipFile(bundle) as zf, zf.open(wheels[0]) as wheel_file:
         inner = zipfile.ZipFile(wheel_file).namelist()
-    assert "nnlab/grading/runner.py" in inner and not any("solutions" in n for n in inner)
+    assert "nnlab/grading/runner.py" in inner
+    assert not any("solutions" in n or "reference" in n.split("/")[0] for n in inner)
 
 
 def _run(bundle, tmp_path, files: dict) -> dict:
@@ -57,7 +61,8 @@ def _run(bundle, tmp_path, files: dict) -> dict:
 def test_solution_full_marks_stub_zero(bundle, tmp_path):
     solution = submission(tmp_path, EXERCISE, name="mine.ipynb")
     result = _run(bundle, tmp_path / "a", {"homework.ipynb": solution})
-    assert result["score"] == EXERCISES[EXERCISE].max_score and len(result["tests"]) == 4
+    tasks = EXERCISES[EXERCISE].tasks
+    assert result["score"] == EXERCISES[EXERCISE].max_score and len(result["tests"]) == len(tasks)
     stub = submission(tmp_path, EXERCISE, name="stub.ipynb", student=True)
     assert _run(bundle, tmp_path / "b", {"homework.ipynb": stub})["score"] == 0
 

@@ -11,7 +11,7 @@ import re
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,24 @@ class Task:
     output_names: tuple[str, ...] = ()
     separable: bool = True  # with several outputs, each earns its share (False: all or nothing)
     timeout: float | None = None  # an integrative task's own time guard in seconds (else --timeout)
+    # A task on the student's own numbers: ``cases(rng, numbers)``; an answer variable's
+    # reference (and each mistake's wrong value) is then a function of the numbers.
+    variant: bool = False
+    # What ``check`` can say without the answer (held-out tasks): (case, outputs) -> message or None.
+    invariant: Callable | None = None
+
+    @property
+    def held_out(self) -> bool:
+        """The reference lives with the instructor material (``exercises/reference``), not here."""
+        return self.kind != "manual" and self.reference is None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A held-out task's answer, kept outside the package: the reference and its mistakes."""
+
+    reference: Any
+    mistakes: tuple[Mistake, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,13 @@ class Exercise:
     name: str
     title: str
     tasks: tuple[Task, ...]
+
+    @property
+    def numbers(self) -> Callable[[np.random.Generator], dict] | None:
+        """The generator of a student's own numbers (``nnlab.variants``), if the exercise has one."""
+        from ..variants import GENERATORS
+
+        return GENERATORS.get(self.name)
 
     def task(self, name: str) -> Task:
         for task in self.tasks:
@@ -81,6 +106,20 @@ class Exercise:
     def manual_points(self) -> float:
         """Points of the written answers, which an instructor grades."""
         return float(sum(t.points for t in self.tasks if t.kind == "manual"))
+
+
+def for_numbers(task: Task, numbers: dict | None) -> Task:
+    """A variant task made concrete for one student's numbers (other tasks are returned as is)."""
+    if not task.variant:
+        return task
+    numbers = numbers or {}
+    cases = task.cases
+    changes = {"cases": lambda rng: cases(rng, numbers), "variant": False}
+    if task.kind == "value":
+        changes["reference"] = None if task.reference is None else task.reference(numbers)
+        changes["mistakes"] = tuple(
+            replace(m, impl=m.impl(numbers)) if callable(m.impl) else m for m in task.mistakes)
+    return replace(task, **changes)
 
 
 def manual_task(name: str, points: float) -> Task:
@@ -132,7 +171,8 @@ def forbidden_names(task: Task) -> list[str]:
 
     names = list(task.forbidden)
     ref = task.reference
-    if task.kind == "function" and isinstance(ref, types.FunctionType):
+    if task.kind == "function" and isinstance(ref, types.FunctionType) and \
+            ref.__module__.startswith("nnlab."):
         names.append(f"{ref.__module__}.{ref.__qualname__}")
     return names
 
@@ -196,7 +236,7 @@ def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float | None = N
     """None if ``got`` matches ``expected``; otherwise a message that names the problem
     (shape, dtype, max absolute/relative error, first mismatch) without giving the answer."""
     if got.shape != expected.shape:
-        return _shape_message(got.shape, expected.shape)
+        return shape_message(got.shape, expected.shape)
     if got.dtype.kind not in NUMERIC_KINDS:
         return f"expected numbers, got dtype {got.dtype}"
     if expected.dtype.kind in "biu":  # counts and indices are exact
@@ -236,7 +276,7 @@ def _first(mask: np.ndarray):
     return tuple(int(i) for i in idx) if mask.ndim else ()
 
 
-def _shape_message(got: tuple, expected: tuple) -> str:
+def shape_message(got: tuple, expected: tuple) -> str:
     msg = f"shape {got}, expected {expected}"
     if len(got) + 1 == len(expected) and expected[-1] == 1 and got == expected[:-1]:
         msg += ": a column (N, 1) was expected; keep the axis (keepdims=True) or reshape"
@@ -349,7 +389,7 @@ def evaluate(task: Task, cases: list[Case], results: list[CaseResult | None], *,
             gates_ok = gates_ok and not case.gate
             continue
         if res.error is not None:
-            errors.append(f"{case.label}: {_explain(res.error)}")
+            errors.append(f"{case.label}: {explain(res.error)}")
             part_ok = [False] * len(parts)
             gates_ok = gates_ok and not case.gate
             continue
@@ -415,7 +455,7 @@ def _part_differs(task: Task, got: dict, expected: dict, prefix: str) -> bool:
     return not ref or compare_outputs(mine, ref, task.rtol) is not None
 
 
-def _explain(error: str) -> str:
+def explain(error: str) -> str:
     """A raw exception turned into a sentence about its likely cause."""
     if "operands could not be broadcast together" in error:
         shapes = re.findall(r"\(([\d, ]*)\)", error)

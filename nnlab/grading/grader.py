@@ -17,10 +17,12 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from ..variants import DEFAULT_SALT, normalized_id, student_rng
 from .core import (
     CaseResult,
     Exercise,
@@ -28,11 +30,13 @@ from .core import (
     OutputError,
     evaluate,
     flatten,
+    for_numbers,
     forbidden_names,
     keeps_inputs,
     task_rng,
     written_answer,
 )
+from .references import MissingReference, graded_exercises
 from .runner import describe, notebook_code
 from .sandbox import (
     SandboxUnavailable,
@@ -269,15 +273,35 @@ def _cells_note(exc: SessionDied) -> str:
     return f"the notebook's code ended the Python process ({where}): {exc}"
 
 
-def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user=None) -> dict:
-    """Per task: (case results, timed out?, note); plus cell errors and reference calls.
+def personal(exercise: Exercise, student_id, salt: str) -> Exercise:
+    """The exercise on one student's numbers (the same exercise if it has none)."""
+    if exercise.numbers is None:
+        return exercise
+    numbers = exercise.numbers(student_rng(exercise.name, student_id, salt))
+    return replace(exercise, tasks=tuple(for_numbers(t, numbers) for t in exercise.tasks))
+
+
+def _student_id(session: Session) -> str:
+    """The notebook's STUDENT_ID ("" if it is missing or not text)."""
+    try:
+        value = session.get("STUDENT_ID", time.monotonic() + 5)
+    except StudentError:
+        return ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user=None,
+             salt: str = DEFAULT_SALT) -> dict:
+    """Per task: (case results, timed out?, note); plus cell errors, reference calls, the
+    student's id and the exercise on the student's numbers.
 
     A task that kills or hangs the submission's process is charged to that task alone: a fresh
     process re-runs the cells for the tasks after it.
     """
-    outcomes: dict = {"__traps__": {}, "__cells__": {}}
+    outcomes: dict = {"__traps__": {}, "__cells__": {}, "__student__": None,
+                      "__exercise__": personal(exercise, "", salt)}
     traps = [name for task in exercise.tasks for name in forbidden_names(task)]
-    remaining = list(exercise.tasks)
+    remaining = list(outcomes["__exercise__"].tasks)
     while remaining:
         if _STOP.is_set():
             raise Interrupted()
@@ -291,6 +315,11 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user
                 for task in remaining:
                     outcomes[task.name] = ([], exc.timed_out, _cells_note(exc))
                 return outcomes
+            if exercise.numbers is not None and outcomes["__student__"] is None:
+                outcomes["__student__"] = _student_id(session)
+                ours = personal(exercise, outcomes["__student__"], salt)
+                outcomes["__exercise__"] = ours
+                remaining = [ours.task(t.name) for t in remaining]
             for i, task in enumerate(remaining):
                 cases = task.cases(task_rng(seed, exercise.name, task.name))
                 try:
@@ -318,18 +347,21 @@ def _execute(exercise: Exercise, cells, seed, timeout, memory_mb, isolated, user
 def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
                    memory_mb: int = DEFAULT_MEMORY_MB, exercise: str | None = None,
                    require_sandbox: bool = False, sandbox: bool = True,
-                   user: str | None = None) -> dict:
+                   user: str | None = None, salt: str = DEFAULT_SALT, references=None) -> dict:
     """Grade one submission. Returns the report; a file that cannot be graded gets ``error``.
 
     ``sandbox=False`` runs the code as a plain child (for measuring the sandbox's cost);
-    ``user`` is the unprivileged user a plain child runs as when the grader is root.
+    ``user`` is the unprivileged user a plain child runs as when the grader is root;
+    ``salt`` is the course's salt behind every student's numbers; ``references`` the folder of
+    held-out references (see ``references.reference_dir``; a missing one raises).
     """
+    exercises = graded_exercises(references)
     path = Path(path)
     report = {"submission": submission_name(path), "file": str(path), "exercise": None,
               "score": 0.0, "max_score": 0.0, "tasks": [], "error": None, "warning": None}
     if exercise is not None:
         report["exercise"] = exercise
-        report["max_score"] = EXERCISES[exercise].max_score
+        report["max_score"] = exercises[exercise].max_score
     try:
         exercise_name, cells = load_submission(path, exercise)
     except SubmissionError as exc:
@@ -340,13 +372,21 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
         if require_sandbox:
             raise SandboxUnavailable(f"--require-sandbox: {why}")
         report["warning"] = NOT_SANDBOXED.format(why=why)
-    ex = EXERCISES[exercise_name]
+    ex = exercises[exercise_name]
     report["exercise"] = ex.name
     report["max_score"] = ex.max_score
     report["manual_points"] = ex.manual_points
     static = static_reference_use(cells, ex)
-    outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None, user=user)
+    outcomes = _execute(ex, cells, seed, timeout, memory_mb, isolated=why is None, user=user,
+                        salt=salt)
     cell_errors = outcomes["__cells__"]
+    ex = outcomes["__exercise__"]
+    if ex.numbers is not None:
+        report["student_id"] = outcomes["__student__"] or ""
+        if not normalized_id(report["student_id"]):
+            note = ("STUDENT_ID is not set: the numeric tasks were graded on the numbers of the "
+                    "empty id")
+            report["warning"] = f"{report['warning']}; {note}" if report["warning"] else note
     results = []
     for task in ex.tasks:
         cases = task.cases(task_rng(seed, ex.name, task.name))
@@ -418,7 +458,7 @@ def _grade_safely(path, **options) -> dict:
     """grade_notebook, with any failure of the grader itself turned into this file's row."""
     try:
         return grade_notebook(path, **options)
-    except (SandboxUnavailable, Interrupted, KeyboardInterrupt):
+    except (SandboxUnavailable, MissingReference, Interrupted, KeyboardInterrupt):
         raise
     except Exception as exc:
         return {"submission": submission_name(path), "file": str(path), "exercise":
@@ -435,6 +475,7 @@ def grade_many(paths: Iterable, *, jobs: int = 1, on_result: Callable[[dict], No
     stems = [submission_name(f) for f in files]
     names = {str(f): (str(f.parent / submission_name(f)) if stems.count(submission_name(f)) > 1
                       else submission_name(f)) for f in files}
+    graded_exercises(options.get("references"))  # a missing reference stops the batch here
     if options.get("require_sandbox") and sandbox_status() is not None:
         raise SandboxUnavailable(f"--require-sandbox: {sandbox_status()}")
     reports = []

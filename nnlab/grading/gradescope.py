@@ -1,6 +1,7 @@
 """``nnlab exercises gradescope EXERCISE -o autograder.zip``: a Gradescope autograder bundle.
 
-The zip holds the course wheel, ``setup.sh`` (Gradescope runs it once, as root, to build the
+The zip holds the course wheel, the held-out references (``reference/``, read by the grader
+only), ``setup.sh`` (Gradescope runs it once, as root, to build the
 image) and ``run_autograder`` (run for each submission). The grader runs as root; each
 submission's code runs in the bubblewrap sandbox where the container allows user namespaces, and
 otherwise as the unprivileged user ``nobody`` with the source and results folders unreadable to
@@ -9,11 +10,15 @@ it. ``results.json`` is written whatever happens.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from ..variants import DEFAULT_SALT
+from .references import graded_exercises, reference_dir
 
 VENV = "/opt/nnlab"  # outside /autograder/source, readable by the student's user
 
@@ -41,7 +46,8 @@ chmod 700 "$ROOT/source" "$ROOT/results" 2>/dev/null || true  # unreadable to th
 USER_ARGS=()
 if [ -n "$STUDENT_USER" ]; then USER_ARGS=(--user "$STUDENT_USER"); fi
 "$PYTHON" -m nnlab grade "$ROOT/submission" --exercise {exercise} --format gradescope \\
-    --output "$RESULTS" --timeout {timeout} "${{USER_ARGS[@]}}" || true
+    --output "$RESULTS" --timeout {timeout} --salt {salt} --reference "$ROOT/source/reference" \\
+    "${{USER_ARGS[@]}}" || true
 if [ ! -s "$RESULTS" ]; then
     echo '{{"score": 0.0, "tests": [], "output": "The autograder failed before grading."}}' \
         > "$RESULTS"
@@ -67,12 +73,15 @@ def project_root() -> Path | None:
     return root if (root / "pyproject.toml").is_file() else None
 
 
-def build_bundle(exercise: str, output, *, wheel: Path | None = None, timeout: float = 10.0) -> Path:
+def build_bundle(exercise: str, output, *, wheel: Path | None = None, timeout: float = 10.0,
+                 salt: str = DEFAULT_SALT, references=None) -> Path:
     """Write the autograder zip for ``exercise``; returns its path."""
     from .tasks import EXERCISES
 
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}; one of {', '.join(EXERCISES)}")
+    graded_exercises(references)  # every held-out reference is there (else MissingReference)
+    reference_files = sorted(reference_dir(references).glob("*.py"))
     output = Path(output)
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
@@ -83,7 +92,7 @@ def build_bundle(exercise: str, output, *, wheel: Path | None = None, timeout: f
         files = {
             "setup.sh": SETUP_SH.format(venv=VENV, wheel=wheel.name),
             "run_autograder": RUN_AUTOGRADER.format(venv=VENV, exercise=exercise,
-                                                    timeout=f"{timeout:g}"),
+                                                    timeout=f"{timeout:g}", salt=shlex.quote(salt)),
         }
         output.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
@@ -92,4 +101,6 @@ def build_bundle(exercise: str, output, *, wheel: Path | None = None, timeout: f
                 info.external_attr = 0o755 << 16  # executable, as Gradescope expects
                 bundle.writestr(info, text)
             bundle.write(wheel, wheel.name)
+            for path in reference_files:
+                bundle.write(path, f"reference/{path.name}")
     return output

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
+
+from ..variants import DEFAULT_SALT
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -56,12 +59,21 @@ def _stub(indent: str, body: list[str]) -> list[str]:
     return [f"{name} = None  # your answer here" for name in names] or ["# your code here"]
 
 
-def student_notebook(solution: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
+def personalise(source: str, salt: str) -> str:
+    """The student's id cell: the instructor's STUDENT_ID emptied, the course salt written in."""
+    source = re.sub(r'^STUDENT_ID = [^#\n]*?(\s*#[^\n]*)?$', r'STUDENT_ID = ""\1', source,
+                    flags=re.M)
+    return re.sub(r'^COURSE_SALT = [^#\n]*?(\s*#[^\n]*)?$',
+                  lambda m: f"COURSE_SALT = {salt!r}{m.group(1) or ''}", source, flags=re.M)
+
+
+def student_notebook(solution: nbformat.NotebookNode, exercise: str,
+                     salt: str = DEFAULT_SALT) -> nbformat.NotebookNode:
     """A student notebook (without outputs) from an instructor notebook."""
     nb = copy.deepcopy(solution)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+            cell.source = personalise(strip_solutions(cell.source), salt)
             cell.outputs = []
             cell.execution_count = None
     nb.metadata.pop("widgets", None)
@@ -91,14 +103,14 @@ def execute(path: Path, timeout: int = 300) -> None:
 
 
 def release(solutions_dir, out_dir, *, run: bool = True, check_only: bool = False,
-            log=print) -> list[Path]:
+            salt: str = DEFAULT_SALT, log=print) -> list[Path]:
     """Write (or with ``check_only``, compare) the student notebooks; returns the drifted ones."""
     solutions_dir, out_dir = Path(solutions_dir), Path(out_dir)
     drifted = []
     for sol_path in solution_files(solutions_dir):
         solution = nbformat.read(sol_path, as_version=4)
         exercise = solution.metadata.get("nnlab", {}).get("exercise", sol_path.stem)
-        student = student_notebook(solution, exercise)
+        student = student_notebook(solution, exercise, salt)
         target = out_dir / sol_path.name
         current = nbformat.read(target, as_version=4) if target.exists() else None
         same = current is not None and sources(current) == sources(student) and \

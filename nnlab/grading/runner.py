@@ -361,6 +361,13 @@ class Child:
         grading = types.ModuleType("nnlab.grading")
         grading.__path__ = []  # a package without modules: nnlab.grading.tasks is not importable
         grading.check = lambda *args, **kwargs: None
+
+        def student_numbers(*args, **kwargs):  # inputs, not answers: nnlab.variants is visible
+            from nnlab.variants import student_numbers
+
+            return student_numbers(*args, **kwargs)
+
+        grading.student_numbers = student_numbers
         sys.modules["nnlab.grading"] = grading
         get_state = np.random.get_state  # taken before the cells run (they may replace it)
         namespace = {"__name__": "__main__", "__builtins__": builtins}

@@ -1,7 +1,9 @@
 """``check``: immediate feedback inside a notebook, for self-study.
 
 It runs the same inputs and comparisons as ``nnlab grade`` but in the notebook's own process,
-so it is a study aid, not a grade: only ``nnlab grade`` isolates the code it runs.
+so it is a study aid, not a grade: only ``nnlab grade`` isolates the code it runs. A held-out
+task (its reference lives outside the package) is checked only as far as that is possible
+without the answer: it runs, returns finite numbers of the right shape, keeps its invariants.
 """
 
 from __future__ import annotations
@@ -10,12 +12,19 @@ import os
 import sys
 import types
 
+import numpy as np
+
+from ..variants import DEFAULT_SALT, student_rng
 from .core import (
     CaseResult,
     OutputError,
     evaluate,
+    explain,
+    for_numbers,
     forbidden_names,
+    plural,
     run_quietly,
+    shape_message,
     task_rng,
     written_answer,
 )
@@ -27,8 +36,9 @@ def check(obj, *, seed: int = 0) -> None:
     against the reference on the grader's inputs, and print one line of feedback."""
     if os.environ.get("NNLAB_GRADING"):
         return  # inside the grader's child process: the grader does the checking
+    scope = sys._getframe(1).f_globals
     if isinstance(obj, str):
-        name, value = obj, sys._getframe(1).f_globals.get(obj)
+        name, value = obj, scope.get(obj)
     else:
         name, value = getattr(obj, "__name__", None), obj
     try:
@@ -41,6 +51,10 @@ def check(obj, *, seed: int = 0) -> None:
         mark = "✎" if entry["status"] == "manual" else "…"
         print(f"{mark} {task.name}: {entry['feedback']}.")
         return
+    if task.variant:
+        numbers = exercise.numbers(student_rng(exercise.name, scope.get("STUDENT_ID", ""),
+                                               scope.get("COURSE_SALT", DEFAULT_SALT)))
+        task = for_numbers(task, numbers)
     cases = task.cases(task_rng(seed, exercise.name, task.name))
     results = []
     for case in cases:
@@ -57,7 +71,43 @@ def check(obj, *, seed: int = 0) -> None:
             text = str(exc).splitlines()[0][:200] if str(exc) else ""
             results.append(CaseResult(error=f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
     uses = references_nnlab(value, task) if task.kind == "function" else None
+    if task.held_out:
+        print(format_held_out(task, cases, results, uses))
+        return
     print(format_result(evaluate(task, cases, results, uses_reference=uses), task.kind))
+
+
+def format_held_out(task, cases, results, uses=None) -> str:
+    """Feedback on a task whose answer the notebook must not hold: whether the code runs, returns
+    finite numbers and keeps the task's invariants; the values themselves only the grader sees."""
+    if uses:
+        return (f"✘ {task.name}: it calls nnlab's own {uses}, which scores 0: write it yourself "
+                "with NumPy.")
+    if results and all(r.not_implemented for r in results):
+        return _not_attempted(task.name, task.kind)
+    for case, res in zip(cases, results, strict=True):
+        if res.error is not None:
+            return f"✘ {task.name}: {case.label}: {explain(res.error)}"
+        shape = case.data.get("shape")
+        if shape is not None and len(res.outputs) == 1:
+            got = next(iter(res.outputs.values())).shape
+            if got != tuple(shape):
+                return f"✘ {task.name}: {case.label}: {shape_message(got, tuple(shape))}"
+        bad = [key for key, arr in res.outputs.items()
+               if arr.dtype.kind == "f" and not np.all(np.isfinite(arr))]
+        if bad:
+            return f"✘ {task.name}: {case.label}: the result holds nan or inf ({', '.join(bad)})"
+        msg = task.invariant(case, res.outputs) if task.invariant is not None else None
+        if msg is not None:
+            return f"✘ {task.name}: {case.label}: {msg}"
+    shaped = " of the right shape" if any("shape" in c.data for c in cases) else ""
+    holds = "; what must hold without the answer holds" if task.invariant is not None else ""
+    if task.kind == "function":
+        head = f"runs on {plural(len(cases), 'input')} with finite results{shaped}{holds}"
+    else:
+        head = f"a finite answer{shaped}{holds}"
+    return (f"✔ {task.name}: {head}. Its values are graded by `nnlab grade` "
+            f"({plural(task.points, 'point')}).")
 
 
 def format_result(result, kind: str = "function") -> str:
@@ -65,10 +115,14 @@ def format_result(result, kind: str = "function") -> str:
     if result.status == "passed":
         return f"✔ {result.name}: {result.feedback} {points}"
     if result.status == "not_attempted":
-        todo = ("replace `raise NotImplementedError` with your code" if kind == "function"
-                else f"set {result.name} to your answer")
-        return f"… {result.name}: not attempted yet — {todo}, then run this cell again."
+        return _not_attempted(result.name, kind)
     return f"✘ {result.name}: {result.feedback} {points}"
+
+
+def _not_attempted(name: str, kind: str) -> str:
+    todo = ("replace `raise NotImplementedError` with your code" if kind == "function"
+            else f"set {name} to your answer")
+    return f"… {name}: not attempted yet — {todo}, then run this cell again."
 
 
 def references_nnlab(fn, task) -> str | None:
