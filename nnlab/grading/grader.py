@@ -36,7 +36,7 @@ from .core import (
     task_rng,
     written_answer,
 )
-from .references import MissingReference, graded_exercises
+from .references import MissingReference, graded_exercises, require_references
 from .runner import describe, notebook_code
 from .sandbox import (
     SandboxUnavailable,
@@ -372,7 +372,7 @@ def grade_notebook(path, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
         if require_sandbox:
             raise SandboxUnavailable(f"--require-sandbox: {why}")
         report["warning"] = NOT_SANDBOXED.format(why=why)
-    ex = exercises[exercise_name]
+    ex = require_references(exercises[exercise_name], references)
     report["exercise"] = ex.name
     report["max_score"] = ex.max_score
     report["manual_points"] = ex.manual_points
@@ -475,7 +475,9 @@ def grade_many(paths: Iterable, *, jobs: int = 1, on_result: Callable[[dict], No
     stems = [submission_name(f) for f in files]
     names = {str(f): (str(f.parent / submission_name(f)) if stems.count(submission_name(f)) > 1
                       else submission_name(f)) for f in files}
-    graded_exercises(options.get("references"))  # a missing reference stops the batch here
+    if options.get("exercise"):  # a missing reference stops the batch before it starts
+        require_references(graded_exercises(options.get("references"))[options["exercise"]],
+                           options.get("references"))
     if options.get("require_sandbox") and sandbox_status() is not None:
         raise SandboxUnavailable(f"--require-sandbox: {sandbox_status()}")
     reports = []

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from ..variants import DEFAULT_SALT
-from .references import graded_exercises, reference_dir
+from .references import graded_exercises, reference_dir, require_references
 
 VENV = "/opt/nnlab"  # outside /autograder/source, readable by the student's user
 
@@ -80,7 +80,7 @@ def build_bundle(exercise: str, output, *, wheel: Path | None = None, timeout: f
 
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}; one of {', '.join(EXERCISES)}")
-    graded_exercises(references)  # every held-out reference is there (else MissingReference)
+    require_references(graded_exercises(references)[exercise], references)
     reference_files = sorted(reference_dir(references).glob("*.py"))
     output = Path(output)
     with tempfile.TemporaryDirectory() as tmp:

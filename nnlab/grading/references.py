@@ -70,16 +70,19 @@ def complete(exercise: Exercise, references: dict[str, Reference]) -> Exercise:
     return replace(exercise, tasks=tasks)
 
 
-def graded_exercises(directory=None, *, required: bool = True) -> dict[str, Exercise]:
-    """Every exercise with its references; ``required``: a missing one raises MissingReference."""
+def graded_exercises(directory=None) -> dict[str, Exercise]:
+    """Every exercise with the references found (a held-out task without one stays held out)."""
     references = load_references(directory)
-    exercises = {name: complete(ex, references) for name, ex in EXERCISES.items()}
-    if required:
-        missing = [t.name for ex in exercises.values() for t in ex.tasks if t.held_out]
-        if missing:
-            where = reference_dir(directory)
-            raise MissingReference(
-                f"no reference for {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''} "
-                f"(looked in {where or 'no folder'}): pass --reference DIR, the course "
-                "repository's exercises/reference, or set NNLAB_REFERENCE")
-    return exercises
+    return {name: complete(ex, references) for name, ex in EXERCISES.items()}
+
+
+def require_references(exercise: Exercise, directory=None) -> Exercise:
+    """``exercise`` itself, if every held-out task has its reference; else MissingReference."""
+    missing = [t.name for t in exercise.tasks if t.held_out]
+    if missing:
+        where = reference_dir(directory)
+        raise MissingReference(
+            f"{exercise.name}: no reference for {', '.join(missing[:3])}"
+            f"{' …' if len(missing) > 3 else ''} (looked in {where or 'no folder'}): pass "
+            "--reference DIR, the course repository's exercises/reference, or set NNLAB_REFERENCE")
+    return exercise

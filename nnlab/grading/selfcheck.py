@@ -101,7 +101,7 @@ def format_held_out(task, cases, results, uses=None) -> str:
         if msg is not None:
             return f"✘ {task.name}: {case.label}: {msg}"
     shaped = " of the right shape" if any("shape" in c.data for c in cases) else ""
-    holds = "; what must hold without the answer holds" if task.invariant is not None else ""
+    holds = "; the properties that need no answer hold" if task.invariant is not None else ""
     if task.kind == "function":
         head = f"runs on {plural(len(cases), 'input')} with finite results{shaped}{holds}"
     else:
