@@ -404,13 +404,14 @@ def test_a_forged_progress_cell_gains_nothing(sandboxed, tmp_path):
         assert report["score"] == 0, report
 
 
-def test_the_sandbox_hides_solutions_submissions_and_the_grader(sandboxed, tmp_path):
+def test_the_sandbox_hides_solutions_references_submissions_and_the_grader(sandboxed, tmp_path):
     peer = submission(tmp_path, "02_loss", name="bob_02_loss.ipynb")
     code = f'''
 import glob, os, pathlib, nnlab
 root = pathlib.Path(nnlab.__file__).resolve().parents[1]
 seen = {{
-    "solutions": glob.glob(str(root / "exercises" / "**" / "*.ipynb"), recursive=True),
+    "solutions": glob.glob(str(root / "exercises" / "**" / "*.ipynb"), recursive=True)
+    + glob.glob(str(root / "exercises" / "reference" / "*.py")),
     "peer": os.path.exists({str(peer)!r}),
     "grader": os.path.exists(str(pathlib.Path(nnlab.__file__).parent / "grading" / "core.py")),
     "tasks": os.path.exists(str(pathlib.Path(nnlab.__file__).parent / "grading" / "tasks")),

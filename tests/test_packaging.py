@@ -208,8 +208,30 @@ def test_the_wheel_runs_notebook_01_and_an_exercise_outside_the_repository(wheel
     out = run([python, "-c", code], cwd=outside, env=env)
     assert out.startswith("(150, 4) ") and str(venv) in out
     solution = prepared(ROOT / "exercises" / "solutions" / "01_forward_pass.ipynb", outside / "solutions")
-    report = run([venv / "bin" / "nnlab", "grade", solution], cwd=outside, env=env, timeout=300)
+    report = run([venv / "bin" / "nnlab", "grade", "--reference", ROOT / "exercises" / "reference",
+                  solution], cwd=outside, env=env, timeout=300)
     assert re.search(r"\): (\d+) / \1\b", report), report  # full marks (written answers aside)
+    # the wheel alone cannot grade the held-out tasks: their references are not in it
+    alone = subprocess.run([venv / "bin" / "nnlab", "grade", solution], cwd=outside, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 2 and "no reference for" in alone.stderr, alone
+
+
+def test_the_wheel_holds_no_reference_or_answer_of_a_held_out_task(wheel):
+    from nnlab.grading.references import load_references
+    from nnlab.grading.tasks import EXERCISES
+
+    with zipfile.ZipFile(wheel) as zf:
+        sources = {n: zf.read(n).decode() for n in zf.namelist() if n.endswith(".py")}
+    assert sources and not any(n.startswith("exercises/") for n in sources)
+    held_out = [t for ex in EXERCISES.values() for t in ex.tasks if t.held_out]
+    references = load_references(ROOT / "exercises" / "reference")
+    assert len(held_out) >= 20 and {t.name for t in held_out} <= set(references)
+    for task in held_out:
+        assert task.reference is None and not task.mistakes, task.name
+        defining = [n for n, text in sources.items() if f"def {task.name}(" in text]
+        assert not defining, f"{task.name}'s reference is defined in {defining}"
+    assert not [n for n, text in sources.items() if re.search(r"^REFERENCES = \{", text, re.M)]
 
 
 # ---- the lowest versions ------------------------------------------------------------------------
