@@ -296,8 +296,10 @@ def test_cli_csv_json_and_gradescope(tmp_path):
     assert [r["submission"] for r in data] == ["alice_02_loss", "bob_02_loss", "eve_02_loss"]
     rows = list(csv.DictReader((tmp_path / "grades.csv").open()))
     assert [r["submission"] for r in rows] == ["alice_02_loss", "bob_02_loss", "eve_02_loss"]
-    assert float(rows[0]["score"]) == 6 and float(rows[1]["score"]) == 0
-    assert rows[0]["categorical_cross_entropy"] == "3.0" and rows[2]["error"]
+    loss = EXERCISES["02_loss"]
+    assert float(rows[0]["score"]) == loss.max_score and float(rows[1]["score"]) == 0
+    points = loss.task("categorical_cross_entropy").points
+    assert float(rows[0]["categorical_cross_entropy"]) == points and rows[2]["error"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
     single = _cli("grade", str(a), "--json")
@@ -311,7 +313,7 @@ def test_cli_csv_json_and_gradescope(tmp_path):
     gs = _cli("grade", str(b), "--format", "gradescope", "--output", str(results))
     assert gs.returncode == 0, gs.stderr
     g = json.loads(results.read_text())
-    assert g["score"] == 0 and len(g["tests"]) == 5  # four graded tasks and a written answer
+    assert g["score"] == 0 and len(g["tests"]) == len(loss.tasks)  # the written answer too
     assert set(g["tests"][0]) >= {"name", "score", "max_score", "output", "status"}
     assert g["tests"][0]["status"] == "failed" and "not_attempted" in g["tests"][0]["output"]
 
@@ -420,14 +422,16 @@ seen = {{
 }}
 for path in seen["solutions"]:
     exec(compile(open(path).read(), path, "exec"))  # would define the solutions
-def mean_squared_error(y_pred, y_true):
+def categorical_cross_entropy(probs, y_true):
     assert not seen["solutions"] and not seen["peer"] and not seen["grader"] and not seen["tasks"]
     assert len(seen["processes"]) <= 3 and seen["uid"] == 65534, seen
-    return float(np.mean((y_true - y_pred) ** 2))
+    y = np.argmax(y_true, axis=1) if np.ndim(y_true) == 2 else y_true
+    p = np.clip(probs[np.arange(len(probs)), y], 1e-7, 1 - 1e-7)
+    return float(-np.mean(np.log(p)))
 '''
     report = grade_notebook(_stub_with(tmp_path, "02_loss", code, name="eve_02_loss.ipynb"))
-    assert by_task(report)["mean_squared_error"]["status"] == "passed", report
-    assert report["score"] == by_task(report)["mean_squared_error"]["max_score"]
+    assert by_task(report)["categorical_cross_entropy"]["status"] == "passed", report
+    assert report["score"] == by_task(report)["categorical_cross_entropy"]["max_score"]
 
 
 def test_peers_cannot_be_read_overwritten_or_killed(sandboxed, tmp_path):
@@ -505,7 +509,8 @@ for target in ({core_file!r}, os.path.join(os.path.dirname(nnlab.__file__), "gra
 '''
     path = _stub_with(tmp_path, "02_loss", code, name="eve_02_loss.ipynb")
     out = _cli("grade", str(path))
-    assert "mallory" not in out.stdout and "eve_02_loss (02_loss): 0 / 6" in out.stdout
+    total = f"{EXERCISES['02_loss'].max_score:g}"
+    assert "mallory" not in out.stdout and f"eve_02_loss (02_loss): 0 / {total}" in out.stdout
     assert hashlib.sha256(open(core_file, "rb").read()).hexdigest() == before
 
 
@@ -538,21 +543,21 @@ def test_oversized_and_malformed_messages_cost_the_grader_nothing(sandboxed, tmp
 
     code = r'''
 import os, struct
-def mean_squared_error(y_pred, y_true):
+def categorical_cross_entropy(probs, y_true):
     for fd in range(3, 8):
         try:
             os.write(fd, struct.pack(">Q", 2**40))  # "a terabyte follows"
         except OSError:
             pass
     return 0.0
-def accuracy(outputs, y_true):
+def top_k_accuracy(outputs, y_true, k):
     return np.zeros(50_000_000)  # 400 MB of zeros
 '''
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report = grade_notebook(_stub_with(tmp_path, "02_loss", code))
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     tasks = by_task(report)
-    assert tasks["mean_squared_error"]["score"] == 0 and tasks["accuracy"]["score"] == 0
+    assert tasks["categorical_cross_entropy"]["score"] == 0 and tasks["top_k_accuracy"]["score"] == 0
     assert grown_mb < 150, f"the grader's memory grew by {grown_mb:.0f} MB"
 
 
