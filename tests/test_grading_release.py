@@ -86,17 +86,17 @@ def test_check_prints_one_deterministic_line(capsys):
 
     check(dense_forward)
 
-    def count_parameters(sizes):
-        return sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    def log_softmax(x):  # held out: check tests what needs no answer, and log(0) shows
+        return np.log(np.exp(x) / np.exp(x).sum(axis=1, keepdims=True))
 
-    check(count_parameters)
+    check(log_softmax)
     answer_n_params = None  # noqa: F841
     check("answer_n_params")
     check("not_a_task")
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("… softmax: not attempted yet")
     assert out[1] == "✔ dense_forward: all 4 checks passed (1/1 points)"
-    assert out[2].startswith("✘ count_parameters: 0 of 4 checks passed. Likely mistake: only the weights")
+    assert out[2].startswith("✘ log_softmax: ") and "nan or inf" in out[2]
     assert out[3].startswith("… answer_n_params: not attempted yet")
     assert "not one of the graded tasks" in out[4]
     assert np is not None

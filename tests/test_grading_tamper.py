@@ -104,7 +104,7 @@ def softmax(x):
         except BaseException:
             pass
 '''
-    report = _grade(tmp_path, "01_forward_pass", code, timeout=1.0)
+    report = _grade(tmp_path, "01_forward_pass", code, timeout=3.0)  # the imports fit in 3 s
     tasks = by_task(report)
     assert tasks["softmax"]["status"] == "timeout" and tasks["softmax"]["score"] == 0
     assert all(t["status"] in ("passed", "manual") for n, t in tasks.items() if n != "softmax")
