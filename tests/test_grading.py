@@ -211,17 +211,11 @@ def regularized_gradients(weights, biases, dweights, dbiases, weight_l1, weight_
         dbiases += 2 * bias_l2 * biases
     return dweights, dbiases
 ''', "guarded by the L1 strengths"),
-        "03_backprop_derivation": ("numerical_gradient", '''
-def numerical_gradient(f, x, epsilon=1e-5):
-    grad = np.zeros_like(x, dtype=float)
-    for i in range(x.size):
-        x_plus = x
-        x_plus.flat[i] += epsilon
-        x_minus = x
-        x_minus.flat[i] -= epsilon
-        grad.flat[i] = (f(x_plus) - f(x_minus)) / (2 * epsilon)
-    return grad
-''', "alias, not a copy"),
+        "03_backprop_derivation": ("swish_backward", '''
+def swish_backward(dvalues, inputs):
+    s = 1 / (1 + np.exp(-inputs))
+    return dvalues * s
+''', "product rule"),
         "05_worked_example_2-2-2": ("output_delta", '''
 def output_delta(outputs, targets):
     return (outputs - targets) * targets * (1 - targets)
@@ -259,13 +253,13 @@ def dense_backward(dvalues, inputs, weights):
     assert "right on every input: dinputs, dweights" in task["feedback"]
     assert "dbiases" in task["feedback"] and "keepdims" in task["feedback"]
     code = '''
-def relu_backward(dvalues, inputs):
-    return dvalues * (inputs >= 0)
+def two_layer_backward(X, y, W1, b1, W2, b2):
+    return buggy_two_layer_backward(X, y, W1, b1, W2, b2)
 '''
     report = grade_notebook(submission(tmp_path, "03_backprop_derivation", append=[code]))
-    task = by_task(report)["relu_backward"]  # right except at 0: a catalogued mistake earns 0
+    task = by_task(report)["two_layer_backward"]  # the code as given: a catalogued mistake, 0
     assert task["status"] == "failed" and task["score"] == 0
-    assert "inputs > 0" in task["feedback"]
+    assert "the code as given" in task["feedback"]
 
 
 def test_float32_answers_get_a_looser_tolerance_and_shapes_are_explained():

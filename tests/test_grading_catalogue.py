@@ -129,19 +129,20 @@ def test_changing_an_input_in_place_scores_zero():
 
 
 def test_a_gradient_check_that_leaves_x_shifted_scores_zero():
-    exercise = EXERCISES["03_backprop_derivation"]
+    exercise = EXERCISES["04_gradient_checking"]
 
-    def numerical_gradient(f, x, epsilon=1e-5):
-        grad = np.zeros_like(x)
-        for i in range(x.size):
-            x.flat[i] += epsilon
-            plus = f(x)
-            x.flat[i] -= 2 * epsilon
-            minus = f(x)
-            grad.flat[i] = (plus - minus) / (2 * epsilon)  # x is left ε too low
-        return grad
+    def numerical_jacobian(f, x, epsilon=1e-5):
+        out_shape = np.shape(f(x.copy()))
+        jac = np.zeros((int(np.prod(out_shape)), x.size))
+        for j in range(x.size):
+            x.flat[j] += epsilon
+            plus = np.ravel(f(x.copy()))
+            x.flat[j] -= 2 * epsilon
+            minus = np.ravel(f(x.copy()))
+            jac[:, j] = (plus - minus) / (2 * epsilon)  # x is left ε too low
+        return jac.reshape(out_shape + x.shape)
 
-    result = grade(exercise, exercise.task("numerical_gradient"), numerical_gradient)
+    result = grade(exercise, exercise.task("numerical_jacobian"), numerical_jacobian)
     assert result["score"] == 0, result
 
 

@@ -1,25 +1,92 @@
-"""Exercise 03: ReLU and dense backward passes, softmax + cross-entropy gradient, and fixing
-the gradient check of the lecture notes (an aliased array)."""
+"""Exercise 03: the dense layer's backward pass (a warm-up); the backward passes of swish and
+log-softmax and of cross-entropy with label smoothing, derived the way the course notebook
+derives ReLU, softmax and the combined softmax/cross-entropy gradient; and a two-layer
+network's backward pass with three bugs to find.
+
+Only ``dense_backward`` has its reference here (nnlab's own). The other four are held out: their
+references and mistakes are in the course repository's ``exercises/reference/backprop.py``.
+``check`` tests them against a numerical gradient of a forward pass defined below, which needs
+no answer.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ... import activations, gradcheck, layers, losses
+from ... import activations, layers
 from ..core import Case, Exercise, Mistake, Task, manual_task
 
+# nnlab's classes that would backpropagate the two-layer network for the learner. Not the
+# functions dense_backward or tanh_backward: the learner may call (and may have written) their
+# own, and check() takes a global of the same name as a use of nnlab's.
+NNLAB_BACKWARD = (
+    "nnlab.layers.Dense.backward", "nnlab.activations.Tanh.backward",
+    "nnlab.activations.Softmax.backward", "nnlab.losses.SoftmaxCrossEntropy.backward",
+    "nnlab.model.Model._train_step",
+)
 
-def _relu_cases(rng):
-    x1, d1 = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
-    x2 = np.array([[0.0, -0.0, 1e-9, -1e-9]])
-    d2 = np.array([[1.0, 2.0, 3.0, 4.0]])
-    x3, d3 = rng.normal(size=(2, 5)), -np.abs(rng.normal(size=(2, 5)))
-    return [
-        Case("a batch (4, 3)", lambda fn: fn(d1.copy(), x1.copy())),
-        Case("inputs exactly 0 and tiny", lambda fn: fn(d2.copy(), x2.copy())),
-        Case("negative upstream gradients", lambda fn: fn(d3.copy(), x3.copy())),
-    ]
+# ---- the forward passes the checks differentiate numerically ----
 
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z) without overflow
+
+
+def _swish(z):
+    return z * _sigmoid(z)
+
+
+def _log_softmax(z):
+    # log(softmax): fine for the logits here (|z| ≤ 45, no probability underflows to 0). A stable
+    # log-softmax would be exercise 01's held-out answer, which this package must not hold.
+    return np.log(activations.softmax(z))
+
+
+def _smoothed_targets(y, n_classes, smoothing):
+    return (1.0 - smoothing) * np.eye(n_classes)[y] + smoothing / n_classes
+
+
+def _smoothed_loss(logits, y, smoothing):
+    """Mean over samples of −Σ_k t_k log softmax(z)_k with the smoothed targets t."""
+    t = _smoothed_targets(y, logits.shape[1], smoothing)
+    return float(-np.mean(np.sum(t * _log_softmax(logits), axis=1)))
+
+
+def _two_layer_loss(X, y, W1, b1, W2, b2):
+    """Mean cross-entropy of softmax(tanh(X W1 + b1) W2 + b2)."""
+    log_probs = _log_softmax(np.tanh(X @ W1 + b1) @ W2 + b2)
+    return float(-np.mean(log_probs[np.arange(len(y)), y]))
+
+
+def _numerical_gradient(f, x, epsilon=1e-6):
+    """Central differences of the scalar f at x (a copy is perturbed).   Shapes: like x."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        plus, minus = x.copy(), x.copy()
+        plus.flat[i] += epsilon
+        minus.flat[i] -= epsilon
+        grad.flat[i] = (f(plus) - f(minus)) / (2 * epsilon)
+    return grad
+
+
+def _disagrees(analytic, numeric, what):
+    """None if a gradient matches its numerical estimate, else a message that says by how much."""
+    if analytic.shape != numeric.shape:
+        return f"{what} has shape {analytic.shape}, expected {numeric.shape}"
+    scale = max(float(np.max(np.abs(numeric))), 1e-3)
+    worst = float(np.max(np.abs(analytic - numeric)))
+    if worst <= 1e-5 * scale + 1e-8:
+        return None
+    return (f"{what} disagrees with a numerical gradient of the forward pass (central "
+            f"differences): the largest difference is {worst:.2g}")
+
+
+def _one_output(got):
+    return next(iter(got.values())) if len(got) == 1 else None
+
+
+# ---- dense_backward (warm-up: the notebook's own function) ----
 
 def _dense_cases(rng):
     cases = []
@@ -42,93 +109,163 @@ def _dense_transposed(d, x, w):
     return d @ w, x.T @ d, d.sum(axis=0, keepdims=True)
 
 
+def _dense_dweights_transposed(d, x, w):
+    return d @ w.T, d.T @ x, d.sum(axis=0, keepdims=True)
+
+
 def _dense_sign(d, x, w):
     return -(d @ w.T), -(x.T @ d), -d.sum(axis=0, keepdims=True)
 
 
-def _sce_cases(rng):
+# ---- swish_backward (held out) ----
+
+def _swish_cases(rng):
+    z1, d1 = 2 * rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    z2 = np.array([[0.0, -0.0, 1e-9, -2.5, 40.0, -40.0]])
+    d2 = np.array([[1.0, -2.0, 3.0, 0.5, 2.0, 1.5]])
+    z3, d3 = rng.normal(size=(3, 5)), -np.abs(rng.normal(size=(3, 5)))
+    settings = [("a batch (4, 3)", z1, d1, False),
+                ("inputs 0, 1e-9, −2.5 and ±40 (1, 6)", z2, d2, False),
+                ("negative upstream gradients (3, 5)", z3, d3, False),
+                ("a zero upstream gradient", z1, np.zeros_like(z1), True)]
+    return [Case(label, lambda fn, z=z, d=d: fn(d.copy(), z.copy()),
+                 data={"shape": z.shape, "inputs": z, "dvalues": d}, gate=gate)
+            for label, z, d, gate in settings]
+
+
+def _swish_gradient_check(case, got):
+    """What needs no answer: dinputs is the gradient of Σ swish(z) · dvalues."""
+    z, d = case.data["inputs"], case.data["dvalues"]
+    dinputs = _one_output(got)
+    if dinputs is None:
+        return "return one array, dinputs, of the inputs' shape"
+    if case.gate and np.any(dinputs != 0):
+        return "no gradient arrives from above, so none can flow back: dinputs must be 0"
+    return _disagrees(dinputs, _numerical_gradient(lambda v: float(np.sum(_swish(v) * d)), z),
+                      "dinputs")
+
+
+# ---- log_softmax_backward (held out) ----
+
+def _log_softmax_cases(rng):
     cases = []
-    for label, n, c, onehot in (("integer labels, 5 samples", 5, 3, False),
-                                ("one-hot labels, 5 samples", 5, 3, True),
-                                ("integer labels, 8 samples, 4 classes", 8, 4, False)):
-        z = rng.normal(size=(n, c))
-        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        y = rng.integers(0, c, n)
-        y_in = np.eye(c)[y] if onehot else y
-        cases.append(Case(label, lambda fn, p=p, y_in=y_in: fn(p.copy(), y_in.copy())))
+    z4 = np.array([[30.0, 0.0, -30.0], [-20.0, 25.0, 1.0]])
+    y5 = rng.integers(0, 4, 6)
+    for label, z, d, gate in (
+        ("a batch (4, 3)", rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), False),
+        ("one sample, 5 classes", 2 * rng.normal(size=(1, 5)), rng.normal(size=(1, 5)), False),
+        ("the gradient of the mean negative log-likelihood, (6, 4)", rng.normal(size=(6, 4)),
+         -np.eye(4)[y5] / 6, False),
+        ("confident rows (logits ±30), (2, 3)", z4, rng.normal(size=(2, 3)), False),
+        ("a zero upstream gradient", rng.normal(size=(3, 3)), np.zeros((3, 3)), True),
+    ):
+        out = _log_softmax(z)
+        cases.append(Case(label, lambda fn, d=d, out=out: fn(d.copy(), out.copy()),
+                          data={"shape": out.shape, "outputs": out, "dvalues": d}, gate=gate))
     return cases
 
 
-def _sce_no_n(p, y):
-    y = np.asarray(y)
-    return p - (y if y.ndim == 2 else np.eye(p.shape[1])[y])
+def _log_softmax_check(case, got):
+    """What needs no answer: every row of dinputs sums to 0 (adding a constant to a row of
+    logits changes no log-probability), and dinputs is the gradient of Σ log_softmax(z) · d."""
+    out, d = case.data["outputs"], case.data["dvalues"]
+    dinputs = _one_output(got)
+    if dinputs is None:
+        return "return one array, dinputs, of the outputs' shape"
+    if case.gate and np.any(dinputs != 0):
+        return "no gradient arrives from above, so none can flow back: dinputs must be 0"
+    if dinputs.shape == out.shape and np.any(np.abs(dinputs.sum(axis=1)) > 1e-9 * (1 + np.abs(d).sum())):
+        return ("the rows of dinputs must sum to 0: adding the same number to every logit of a "
+                "row leaves its log-probabilities unchanged")
+    # log-probabilities are logits of themselves: log_softmax(outputs) = outputs
+    return _disagrees(dinputs, _numerical_gradient(lambda v: float(np.sum(_log_softmax(v) * d)), out),
+                      "dinputs")
 
 
-def _sce_sign(p, y):
-    return -_sce_no_n(p, y) / len(p)
+# ---- label_smoothing_backward (held out) ----
+
+def _smoothing_cases(rng):
+    cases = []
+    confident = np.array([[12.0, 0.0, -3.0], [0.0, 15.0, 1.0], [-2.0, 0.0, 11.0], [9.0, 9.5, -9.0]])
+    for label, logits, smoothing, gate in (
+        ("6 samples, 3 classes, ε = 0.1", rng.normal(size=(6, 3)), 0.1, False),
+        ("5 samples, 4 classes, ε = 0.2", 2 * rng.normal(size=(5, 4)), 0.2, False),
+        ("one sample, 10 classes, ε = 0.05", rng.normal(size=(1, 10)), 0.05, False),
+        ("confident predictions, ε = 0.1", confident, 0.1, False),
+        ("ε = 0 (no smoothing)", rng.normal(size=(4, 3)), 0.0, True),
+    ):
+        n, c = logits.shape
+        probs = np.exp(_log_softmax(logits))
+        y = rng.integers(0, c, n)
+        cases.append(Case(label, lambda fn, p=probs, y=y, s=smoothing: fn(p.copy(), y.copy(), s),
+                          data={"shape": probs.shape, "probs": probs, "y": y, "smoothing": smoothing},
+                          gate=gate))
+    return cases
 
 
-def _gradcheck_cases(rng):
-    a = rng.normal(size=(3, 3))
-    quad = a @ a.T + 3 * np.eye(3)
-    x1, x2, x3 = rng.normal(size=3), rng.normal(size=(2, 3)), np.array([0.5, -1.5, 2.0])
-
-    def run(fn, f, x):
-        x_given = x.copy()
-        grad = fn(f, x_given, 1e-5)
-        # the input must come back exactly as it was: compared with 0 to 1e-12, not to rtol
-        return np.asarray(grad, dtype=np.float64), x_given - x
-
-    return [
-        Case("f(x) = Σ x⁴ on a vector", lambda fn: run(fn, lambda v: float(np.sum(v**4)), x1)),
-        Case("f(x) = Σ sin(x) · x² on a (2, 3) array",
-             lambda fn: run(fn, lambda v: float(np.sum(np.sin(v) * v**2)), x2)),
-        Case("a quadratic form xᵀAx", lambda fn: run(fn, lambda v: float(v @ quad @ v), x3)),
-        Case("f(x) = Σ sin(50 x), strongly curved",
-             lambda fn: run(fn, lambda v: float(np.sum(np.sin(50 * v))), x1)),
-    ]
+def _smoothing_check(case, got):
+    """What needs no answer: rows sum to 0 (probabilities and smoothed targets both sum to 1),
+    and the result is the gradient of the smoothed loss w.r.t. the logits log(probs)."""
+    p, y, smoothing = case.data["probs"], case.data["y"], case.data["smoothing"]
+    dlogits = _one_output(got)
+    if dlogits is None:
+        return "return one array, the gradient w.r.t. the logits, of the shape of probs"
+    if dlogits.shape == p.shape and np.any(np.abs(dlogits.sum(axis=1)) > 1e-9):
+        return ("the rows of the gradient must sum to 0: the probabilities sum to 1, and so must "
+                "each row of smoothed targets")
+    return _disagrees(dlogits, _numerical_gradient(lambda z: _smoothed_loss(z, y, smoothing), np.log(p)),
+                      "the gradient")
 
 
-def _gradcheck_alias(f, x, epsilon=1e-5):
-    # The lecture notes' loop, literally: thetaPlus and thetaMinus are both the same array.
-    theta = np.asarray(x, dtype=np.float64)
-    grad = np.zeros_like(theta)
-    for i in range(theta.size):
-        theta_plus = theta
-        theta_plus.flat[i] += epsilon
-        theta_minus = theta
-        theta_minus.flat[i] -= epsilon
-        grad.flat[i] = (f(theta_plus) - f(theta_minus)) / (2 * epsilon)
-    return grad
+# ---- two_layer_backward (find the bug; held out) ----
+
+TWO_LAYER_OUTPUTS = ("dW1", "db1", "dW2", "db2")
 
 
-def _gradcheck_forward(f, x, epsilon=1e-5):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    fx = f(x.copy())
-    for i in range(x.size):
-        xp = x.copy()
-        xp.flat[i] += epsilon
-        grad.flat[i] = (f(xp) - fx) / epsilon
-    return grad
+def _two_layer_cases(rng):
+    cases = []
+    for label, (n, n_in, hidden, c), zero_w2 in (
+        ("5 samples, a 2-4-3 network", (5, 2, 4, 3), False),
+        ("one sample, a 3-5-2 network", (1, 3, 5, 2), False),
+        ("8 samples, a 3-3-3 network (square weights)", (8, 3, 3, 3), False),
+        ("output weights W2 all 0: no gradient reaches the first layer", (6, 2, 4, 3), True),
+    ):
+        X, y = rng.normal(size=(n, n_in)), rng.integers(0, c, n)
+        W1, b1 = rng.normal(size=(n_in, hidden)), 0.5 * rng.normal(size=(1, hidden))
+        W2 = np.zeros((hidden, c)) if zero_w2 else rng.normal(size=(hidden, c))
+        b2 = 0.5 * rng.normal(size=(1, c))
+        args = (X, y, W1, b1, W2, b2)
+        cases.append(Case(label, lambda fn, args=args: fn(*(a.copy() for a in args)),
+                          data={"args": args}, gate=zero_w2))
+    return cases
+
+
+def _two_layer_check(case, got):
+    """What needs no answer: each gradient has its parameter's shape and matches a numerical
+    gradient of the network's mean cross-entropy."""
+    X, y, W1, b1, W2, b2 = case.data["args"]
+    params = [W1, b1, W2, b2]
+    if sorted(got) != ["0", "1", "2", "3"]:
+        return "return four arrays: (dW1, db1, dW2, db2)"
+    for k, (name, param) in enumerate(zip(TWO_LAYER_OUTPUTS, params, strict=True)):
+        if got[str(k)].shape != param.shape:
+            return f"{name} has shape {got[str(k)].shape}; a gradient has its parameter's shape {param.shape}"
+    if case.gate and (np.any(got["0"] != 0) or np.any(got["1"] != 0)):
+        return "with W2 = 0 nothing flows back into the first layer: dW1 and db1 must be 0"
+    for k, (name, param) in enumerate(zip(TWO_LAYER_OUTPUTS, params, strict=True)):
+        def loss(value, k=k):
+            changed = [value if j == k else p for j, p in enumerate(params)]
+            return _two_layer_loss(X, y, *changed)
+        msg = _disagrees(got[str(k)], _numerical_gradient(loss, param), name)
+        if msg is not None:
+            return msg
+    return None
 
 
 EXERCISE = Exercise(
     "03_backprop_derivation",
     "Backpropagation",
     (
-        Task(
-            "relu_backward", 1, activations.relu_backward, _relu_cases,
-            mistakes=(
-                Mistake("the gate must test the layer's inputs (inputs > 0), not the upstream "
-                        "gradient", lambda d, x: d * (d > 0)),
-                Mistake("the 0/1 mask must multiply the upstream gradient dvalues",
-                        lambda d, x: (x > 0).astype(float)),
-                Mistake("at exactly 0 the course takes ReLU's slope as 0 (use inputs > 0, not >= 0)",
-                        lambda d, x: d * (x >= 0)),
-            ),
-            forbidden=("nnlab.activations.relu_backward", "nnlab.activations.ReLU._grad"),
-        ),
         Task(
             "dense_backward", 3, layers.dense_backward, _dense_cases,
             output_names=("dinputs", "dweights", "dbiases"),
@@ -137,31 +274,19 @@ EXERCISE = Exercise(
                         "already the gradient of the mean loss, so just sum", _dense_mean),
                 Mistake("the weights must be transposed in dinputs = dvalues @ weights.T",
                         _dense_transposed),
+                Mistake("dweights = inputs.T @ dvalues has the weights' shape (n_in, n_out); "
+                        "dvalues.T @ inputs is its transpose", _dense_dweights_transposed),
                 Mistake("every sign is flipped", _dense_sign),
             ),
             forbidden=("nnlab.layers.dense_backward", "nnlab.layers.Dense.backward"),
         ),
-        Task(
-            "softmax_cross_entropy_backward", 2, losses.softmax_cross_entropy_backward, _sce_cases,
-            mistakes=(
-                Mistake("the gradient of the mean loss needs the 1/N factor", _sce_no_n),
-                Mistake("the sign is flipped: the gradient is (p̂ − y) / N", _sce_sign),
-            ),
-            forbidden=("nnlab.losses.softmax_cross_entropy_backward",
-                       "nnlab.losses.SoftmaxCrossEntropy.backward"),
-        ),
-        Task(
-            "numerical_gradient", 3, gradcheck.numerical_gradient, _gradcheck_cases,
-            output_names=("gradient", "change of x after the call"), rtol=1e-5, separable=False,
-            mistakes=(
-                Mistake("theta_plus = theta makes an alias, not a copy: both perturbations land "
-                        "on the same array, so f(theta_plus) − f(theta_minus) is about 0 and the "
-                        "caller's array is changed. Perturb a copy (theta.copy())", _gradcheck_alias),
-                Mistake("that is a forward difference (f(x + ε) − f(x)) / ε; use central "
-                        "differences (f(x + ε) − f(x − ε)) / 2ε", _gradcheck_forward),
-            ),
-            forbidden=("nnlab.gradcheck.numerical_gradient",),
-        ),
+        Task("swish_backward", 2, None, _swish_cases, invariant=_swish_gradient_check),
+        Task("log_softmax_backward", 2, None, _log_softmax_cases, invariant=_log_softmax_check),
+        Task("label_smoothing_backward", 2, None, _smoothing_cases, invariant=_smoothing_check,
+             forbidden=("nnlab.losses.softmax_cross_entropy_backward",
+                        "nnlab.losses.SoftmaxCrossEntropy.backward")),
+        Task("two_layer_backward", 3, None, _two_layer_cases, output_names=TWO_LAYER_OUTPUTS,
+             separable=False, invariant=_two_layer_check, forbidden=NNLAB_BACKWARD),
         manual_task("answer_text_combined_gradient", 1),
     ),
 )
