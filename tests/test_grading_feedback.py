@@ -254,3 +254,23 @@ def test_the_sandbox_reports_a_global_generator_change(tmp_path):
     assert "global random generator" in tasks["dropout_forward"]["feedback"]
     others = [t for name, t in tasks.items() if name != "dropout_forward"]
     assert all(t["status"] in ("passed", "manual") for t in others), others
+
+
+def test_check_tells_nnlabs_function_from_the_learners_own_of_the_same_name():
+    import nnlab
+    from nnlab.grading.selfcheck import references_nnlab
+
+    _, task = find_task("dense_backward")
+
+    def dense_backward(dvalues, inputs, weights):
+        return dvalues @ weights.T, inputs.T @ dvalues, dvalues.sum(axis=0, keepdims=True)
+
+    def network(dvalues, inputs, weights):  # uses nnlab elsewhere and the learner's own function
+        nnlab.softmax(dvalues)
+        return dense_backward(dvalues, inputs, weights)
+
+    def copied(dvalues, inputs, weights):
+        return nnlab.dense_backward(dvalues, inputs, weights)
+
+    assert references_nnlab(network, task) is None
+    assert references_nnlab(copied, task) == "nnlab.layers.dense_backward"

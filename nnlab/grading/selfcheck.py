@@ -8,6 +8,7 @@ without the answer: it runs, returns finite numbers of the right shape, keeps it
 
 from __future__ import annotations
 
+import dis
 import os
 import sys
 import types
@@ -137,10 +138,12 @@ def references_nnlab(fn, task) -> str | None:
         if obj is not None:
             targets[id(obj)] = dotted
     short = {d.rsplit(".", 1)[1]: d for d in targets.values()}
-    codes, names = [fn.__code__], set()
+    codes, names, attributes = [fn.__code__], set(), set()
     while codes:
         code = codes.pop()
         names.update(code.co_names)
+        attributes.update(i.argval for i in dis.get_instructions(code)
+                          if i.opname in ("LOAD_ATTR", "LOAD_METHOD"))
         codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     scope = dict(fn.__globals__)
     if fn.__closure__:
@@ -155,6 +158,7 @@ def references_nnlab(fn, task) -> str | None:
         if obj is not None and id(obj) in targets:
             return targets[id(obj)]
         if isinstance(obj, types.ModuleType) and obj.__name__.startswith("nnlab"):
-            for attr in names & set(short):
+            for attr in attributes & set(short):  # read as an attribute (nnlab.x), not a global
                 return short[attr]
     return None
+
