@@ -1,20 +1,33 @@
-"""Exercise 10: inverted dropout forward and backward.
+"""Exercise 10: inverted dropout (warm-up), the scale for the student's own rate, classic dropout's
+inference scaling folded into the next layer, DropConnect forward and backward, Monte-Carlo dropout
+predictions, and a training run with the learner's own dropout layer, graded by running it.
 
-The mask is random, so ``dropout_forward`` is graded on properties (mask values, outputs equal
-inputs times mask, the share of units kept), not on one particular draw — and on where its
-randomness comes from: each case calls the function three times (a generator, the same generator
-again, a fresh generator of the same seed). The mask must come from the generator passed in: the
-generator advances, a second call draws a new mask, the same seed gives the same mask. (A call
-that touches NumPy's global generator is refused by the sandbox itself.)
+``dropout_forward`` keeps its public nnlab reference. Its mask is random, so it is graded on
+properties (mask values, outputs equal inputs times mask, the share of units kept), not on one
+particular draw — and on where its randomness comes from: each case calls the function three times
+(a generator, the same generator again, a fresh generator of the same seed). The mask must come
+from the generator passed in: the generator advances, a second call draws a new mask, the same seed
+gives the same mask. (A call that touches NumPy's global generator is refused by the sandbox.)
+
+Every other task is held out: the references and mistakes are in the course repository's
+``exercises/reference/dropout.py``. ``mc_dropout_predict`` states how its masks are drawn, so its
+output is exact for a given generator.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ... import dropout
-from ..core import Case, Exercise, Mistake, Task, manual_task, value_case
+from ... import data, dropout
+from ..core import Case, Exercise, Mistake, Task, manual_task
+from .layers_and_training import NNLAB_TRAINING
+from .optimizers import OPTIMIZER_CLASSES
 
+NAME = "10_dropout"  # the student's rate: nnlab/variants/dropout.py
+DROPOUT = ("nnlab.dropout.dropout_forward", "nnlab.dropout.dropout_backward",
+           "nnlab.dropout.Dropout.forward", "nnlab.dropout.Dropout.backward")
+
+# ---- Task 1: dropout_forward (warm-up) ----
 
 def _three_calls(fn, x, rate, seed):
     rng = np.random.default_rng(seed)
@@ -141,21 +154,228 @@ def _fixed_mask(inputs, rate, rng):
     return _masked(inputs, (fixed.random(inputs.shape) < 1 - rate) / (1 - rate))
 
 
-def _backward_cases(rng):
+# ---- Task 2: answer_scale (the student's own rate) ----
+
+def _scale_cases(rng, numbers):
+    rate = numbers.get("rate")
+    return [Case(f"your answer for rate {rate}", lambda v: np.asarray(v, dtype=np.float64).reshape(()),
+                 data={"shape": ()})]
+
+
+def _above_one(case, got):
+    value = next(iter(got.values()))
+    return None if value > 1 else "inverted dropout enlarges the units it keeps: the factor is above 1"
+
+
+# ---- Task 3: classic_to_inverted ----
+
+def _fold_cases(rng):
     cases = []
-    for label, shape, rate in (("rate 0.2 on (6, 4)", (6, 4), 0.2), ("rate 0.5 on (3, 8)", (3, 8), 0.5)):
-        d = rng.normal(size=shape)
-        mask = (rng.random(shape) < 1 - rate) / (1 - rate)
-        cases.append(Case(label, lambda fn, d=d, m=mask: fn(d.copy(), m.copy())))
+    for label, shape, rate in (("weights (4, 3), rate 0.2", (4, 3), 0.2),
+                               ("weights (6, 2), rate 0.5", (6, 2), 0.5),
+                               ("weights (3, 5), rate 0.35", (3, 5), 0.35),
+                               ("rate 0: nothing was dropped in training", (4, 3), 0.0)):
+        w, b = rng.normal(size=shape), rng.normal(size=(1, shape[1]))
+        cases.append(Case(label, lambda fn, w=w, b=b, rate=rate: fn(w.copy(), b.copy(), rate),
+                          data={"shapes": (w.shape, b.shape), "inputs": (w, b)}, gate=rate == 0.0))
     return cases
 
 
+def _shapes(names):
+    """An invariant: one array per name, each of the shape in ``case.data["shapes"]``."""
+    def invariant(case, got):
+        expected = case.data["shapes"]
+        if sorted(got) != [str(i) for i in range(len(names))]:
+            return f"return {len(names)} arrays: ({', '.join(names)})"
+        for i, (name, shape) in enumerate(zip(names, expected, strict=True)):
+            if got[str(i)].shape != tuple(shape):
+                return f"{name} has shape {got[str(i)].shape}, expected {tuple(shape)}"
+        return None
+    return invariant
+
+
+def _fold_invariant(case, got):
+    msg = _shapes(("weights", "biases"))(case, got)
+    if msg is None and case.gate and not all(
+            np.allclose(got[str(i)], a, rtol=1e-12, atol=0) for i, a in enumerate(case.data["inputs"])):
+        return "with rate 0 nothing was dropped in training, so the layer must stay as it is"
+    return msg
+
+
+# ---- Task 4: dropconnect_layer ----
+
+def _weight_mask(rng, shape, rate):
+    """0 or 1/(1 − rate) for each weight; with rate > 0 at least one weight dropped and one kept."""
+    while True:
+        mask = (rng.random(shape) < 1 - rate) / (1 - rate)
+        if rate == 0 or 0 < np.count_nonzero(mask) < mask.size:
+            return mask
+
+
+def _dropconnect_cases(rng):
+    cases = []
+    for label, (n, n_in, n_out), rate in (
+            ("5 samples, weights (3, 4), rate 0.25", (5, 3, 4), 0.25),
+            ("one sample, weights (4, 2), rate 0.5", (1, 4, 2), 0.5),
+            ("6 samples, weights (2, 5), rate 0.4", (6, 2, 5), 0.4),
+            ("a mask of ones (rate 0): a plain dense layer", (4, 3, 3), 0.0)):
+        x, w = rng.normal(size=(n, n_in)), rng.normal(size=(n_in, n_out))
+        b, d = rng.normal(size=(1, n_out)), rng.normal(size=(n, n_out))
+        mask = _weight_mask(rng, (n_in, n_out), rate)
+        cases.append(Case(label, lambda fn, x=x, w=w, b=b, m=mask, d=d:
+                          fn(x.copy(), w.copy(), b.copy(), m.copy(), d.copy()),
+                          data={"shapes": ((n, n_out), (n, n_in), (n_in, n_out), (1, n_out)),
+                                "mask": mask}, gate=rate == 0.0))
+    return cases
+
+
+def _dropconnect_invariant(case, got):
+    msg = _shapes(("outputs", "dinputs", "dweights", "dbiases"))(case, got)
+    if msg is None and np.any(got["2"][case.data["mask"] == 0] != 0):
+        return "a dropped weight (mask 0) took no part in the forward pass: its gradient must be 0"
+    return msg
+
+
+# ---- Task 5: mc_dropout_predict ----
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _mc_cases(rng):
+    cases = []
+    for label, (n, n_in, hidden, c), rate, passes in (
+            ("8 samples, a 2-16-3 network, rate 0.3, 20 passes", (8, 2, 16, 3), 0.3, 20),
+            ("5 samples, a 4-10-2 network, rate 0.5, 50 passes", (5, 4, 10, 2), 0.5, 50),
+            ("6 samples, a 3-12-4 network, rate 0.2, 1 pass", (6, 3, 12, 4), 0.2, 1),
+            ("rate 0: every pass is the plain prediction", (4, 2, 8, 3), 0.0, 10)):
+        X = rng.normal(size=(n, n_in))
+        params = (rng.normal(size=(n_in, hidden)), 0.5 * rng.normal(size=(1, hidden)),
+                  rng.normal(size=(hidden, c)), 0.5 * rng.normal(size=(1, c)))
+        seed = int(rng.integers(2**31))
+        cases.append(Case(label, lambda fn, X=X, p=params, rate=rate, passes=passes, seed=seed:
+                          fn(X.copy(), *(a.copy() for a in p), rate=rate, passes=passes,
+                             rng=np.random.default_rng(seed)),
+                          data={"shape": (n, c), "inputs": (X, *params), "rate": rate,
+                                "passes": passes}, gate=rate == 0.0))
+    return cases
+
+
+def _mc_invariant(case, got):
+    probs = next(iter(got.values()))
+    if probs.shape != case.data["shape"]:
+        return None  # check() names the shape itself
+    if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+        return "each row is an average of probability vectors: non-negative, summing to 1"
+    X, W1, b1, W2, b2 = case.data["inputs"]
+    plain = _softmax(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2)  # dropout off: the usual prediction
+    same = np.allclose(probs, plain, rtol=1e-9, atol=1e-12)
+    if case.data["rate"] == 0 and not same:
+        return "with rate 0 nothing is dropped: every pass, and so the mean, is the plain prediction"
+    if case.data["rate"] > 0 and same:
+        return ("this is the plain prediction with dropout off: Monte-Carlo dropout keeps "
+                "dropping units at prediction time, with a new mask in every pass")
+    return None
+
+
+# ---- Task 6: train_with_dropout (integrative, graded by running it) ----
+
+# The reference (2-64-64-3 ReLU network with dropout after each hidden ReLU, He weights, plain
+# SGD with learning rate 0.5 on mini-batches of 32 shuffled every epoch) on 150 spirals per rate
+# after 500 epochs: rate 0 0.73 or more (mean 0.80), rate 0.1 0.60 (mean 0.78), rate 0.2 0.64
+# (mean 0.76), rate 0.3 0.61 (mean 0.73), each run about 0.4 s. A linear model reaches about 0.41
+# (0.33-0.5), one hidden layer of 64 with rate 0.3 only 0.55-0.7 (mean 0.62).
+EPOCHS = 500
+THRESHOLD = 0.55
+RATES = (0.2, 0.1, 0.3)  # spiral 1 also trains once more with rate 0 and the same seed
+
+NOT_RANDOM_AT_INFERENCE = (
+    "a validation point and its copy got different probabilities: dropout is still on at "
+    "prediction time. Predict in inference mode (forward(..., training=False)): every unit "
+    "present, nothing rescaled")
+NEVER_ON = (
+    "the rate changed nothing: with the same seed, rate 0 gave exactly the same predictions. Is "
+    "dropout active while training (forward(..., training=True)), with the rate passed in?")
+
+
+def _twins(order):
+    """For each row of the shuffled X_val, the row that holds the same point."""
+    n = len(order) // 2
+    where = np.empty_like(order)
+    where[order] = np.arange(len(order))
+    return where[(order + n) % len(order)]
+
+
+def _train_cases(rng):
+    cases = []
+    for k, rate in enumerate(RATES):
+        data_rng = np.random.default_rng(int(rng.integers(2**31)))
+        X, y = data.spiral_data(100, 3, rng=data_rng)           # (300, 2), sorted by class
+        X_v, y_v = data.spiral_data(80, 3, rng=data_rng)        # (240, 2)
+        order = data_rng.permutation(2 * len(X_v))              # every point twice, shuffled
+        X_val, y_val = np.concatenate([X_v, X_v])[order], np.concatenate([y_v, y_v])[order]
+        seed = int(rng.integers(2**31))
+        runs = {"dropout": rate, "no_dropout": 0.0} if k == 0 else {"dropout": rate}
+
+        def run(fn, X=X, y=y, X_val=X_val, seed=seed, runs=runs):
+            return {key: fn(X.copy(), y.copy(), X_val.copy(), rate=r, epochs=EPOCHS,
+                            rng=np.random.default_rng(seed)) for key, r in runs.items()}
+
+        label = f"spiral {k + 1} (300 training, 480 validation rows), rate {rate:g}"
+        if k == 0:
+            label += ", then rate 0 with the same seed"
+        cases.append(Case(label, run, data={"y_val": y_val, "twins": _twins(order), "runs": runs}))
+    return cases
+
+
+def _probabilities(case, got, key):
+    """The probabilities (n_val, 3) of one run, or a message saying what is wrong with them."""
+    n = len(case.data["y_val"])
+    if key not in got:
+        return f"return one array: the class probabilities of each validation row, shape ({n}, 3)"
+    probs = got[key].astype(np.float64)
+    if probs.shape == (n,):
+        return f"return the class probabilities, shape ({n}, 3), not the labels"
+    if probs.shape != (n, 3):
+        return (f"probabilities have shape {probs.shape}, expected ({n}, 3): one row per "
+                "validation point (X_val, not X)")
+    if not np.all(np.isfinite(probs)):
+        return "the probabilities hold nan or inf: did the training diverge?"
+    if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        return "each row must be a probability vector (the softmax): non-negative, summing to 1"
+    return probs
+
+
+def run_problem(case, got) -> str | None:
+    """What is wrong with a training run's outputs, or None: the comparator and check's invariant."""
+    results = {}
+    for key, rate in case.data["runs"].items():
+        probs = _probabilities(case, got, key)
+        if isinstance(probs, str):
+            return probs
+        if not np.allclose(probs, probs[case.data["twins"]], rtol=1e-9, atol=1e-12):
+            return NOT_RANDOM_AT_INFERENCE
+        acc = float(np.mean(np.argmax(probs, axis=1) == case.data["y_val"]))
+        if acc < THRESHOLD:
+            return f"validation accuracy {acc:.0%} with rate {rate:g}, needs at least {THRESHOLD:.0%}"
+        results[key] = probs
+    if "no_dropout" in results and np.allclose(results["dropout"], results["no_dropout"],
+                                               rtol=1e-9, atol=1e-12):
+        return NEVER_ON
+    return None
+
+
+def _compare_run(case, got, expected):
+    return run_problem(case, got)
+
+
 EXERCISE = Exercise(
-    "10_dropout",
+    NAME,
     "Dropout",
     (
         Task(
-            "dropout_forward", 3, dropout.dropout_forward, _forward_cases, compare=_compare_forward,
+            "dropout_forward", 2, dropout.dropout_forward, _forward_cases, compare=_compare_forward,
             output_names=("outputs", "mask"),
             mistakes=(
                 Mistake("dropout without rescaling: divide the kept units by 1 − rate so the "
@@ -169,21 +389,18 @@ EXERCISE = Exercise(
             ),
             forbidden=("nnlab.dropout.dropout_forward", "nnlab.dropout.Dropout.forward"),
         ),
-        Task(
-            "dropout_backward", 1, dropout.dropout_backward, _backward_cases,
-            mistakes=(
-                Mistake("the gradient passes through the same mask, scaling included: "
-                        "dvalues * mask", lambda d, m: d * (m > 0)),
-                Mistake("dropped units get no gradient: multiply dvalues by the mask",
-                        lambda d, m: d.copy()),
-            ),
-            forbidden=("nnlab.dropout.dropout_backward", "nnlab.dropout.Dropout.backward"),
-        ),
-        Task(
-            "answer_scale", 1, 1.25, lambda rng: value_case(), kind="value", rtol=1e-3,
-            mistakes=(Mistake("the survivors are divided by the fraction kept, 1 − rate", 0.8),
-                      Mistake("rate is the fraction dropped: survivors are 1 − 0.2 of the units", 5.0)),
-        ),
+        Task("answer_scale", 1, None, _scale_cases, kind="value", rtol=1e-3, variant=True,
+             invariant=_above_one),
+        Task("classic_to_inverted", 1, None, _fold_cases, output_names=("weights", "biases"),
+             separable=False, invariant=_fold_invariant),
+        Task("dropconnect_layer", 2, None, _dropconnect_cases,
+             output_names=("outputs", "dinputs", "dweights", "dbiases"),
+             invariant=_dropconnect_invariant, forbidden=DROPOUT),
+        Task("mc_dropout_predict", 2, None, _mc_cases, invariant=_mc_invariant, forbidden=DROPOUT),
+        Task("train_with_dropout", 3, None, _train_cases, compare=_compare_run,
+             invariant=run_problem, timeout=60.0,
+             forbidden=(*NNLAB_TRAINING, *OPTIMIZER_CLASSES, "nnlab.optimizers.adam_update",
+                        *DROPOUT)),
         manual_task("answer_text_inference", 1),
     ),
 )
