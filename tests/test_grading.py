@@ -187,12 +187,11 @@ def test_a_shuffle_that_differs_from_the_reference_still_passes():
 
 def test_catalogued_mistakes_injected_into_solutions_end_to_end(tmp_path):
     injected = {
-        "07_optimizers": ("adam_update", '''
-def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    m = beta_1 * state.get("m", np.zeros_like(param)) + (1 - beta_1) * grad
-    v = beta_2 * state.get("v", np.zeros_like(param)) + (1 - beta_2) * grad**2
-    return param - learning_rate * m / (np.sqrt(v) + epsilon), {"m": m, "v": v}
-''', "without bias correction"),
+        "07_optimizers": ("sgd_update", '''
+def sgd_update(param, grad, state, *, learning_rate, momentum=0.0):
+    update = momentum * state.get("u", 0.0) - grad
+    return param + update, {"u": update}
+''', "learning rate"),
         "01_forward_pass": ("softmax", '''
 def softmax(x):
     e = np.exp(x)
@@ -320,12 +319,12 @@ def test_a_deleted_function_is_an_error_and_a_deleted_answer_not_attempted(tmp_p
     path = submission(tmp_path, "07_optimizers", student=True)
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells
-                if "def adam_update" not in c.source and "answer_lr_epoch_2 = None" not in c.source]
+                if "def sgd_update" not in c.source and "answer_lr_last_update = None" not in c.source]
     nbformat.write(nb, path)
     tasks = by_task(grade_notebook(path))
-    assert tasks["adam_update"]["status"] == "error"
-    assert "adam_update is not defined" in tasks["adam_update"]["feedback"]
-    assert tasks["answer_lr_epoch_2"]["status"] == "not_attempted"
+    assert tasks["sgd_update"]["status"] == "error"
+    assert "sgd_update is not defined" in tasks["sgd_update"]["feedback"]
+    assert tasks["answer_lr_last_update"]["status"] == "not_attempted"
 
 
 def test_another_seed_changes_the_inputs_but_not_the_verdicts(tmp_path):

@@ -151,38 +151,44 @@ def test_the_global_generator_counts_only_when_a_generator_was_given():
 
 # ---- 2. hints that named the wrong mistake ----
 
-def _adam(param, grad, state, learning_rate, beta_1, beta_2, epsilon, t, flip=1.0):
+def _adamw(param, grad, state, learning_rate, weight_decay, beta_1, beta_2, epsilon, t,
+           flip=1.0):
     m = beta_1 * state.get("m", 0.0) + (1 - beta_1) * grad
     v = beta_2 * state.get("v", 0.0) + (1 - beta_2) * grad**2
     m_hat = m / (1 - beta_1**t)
     v_hat = v / (flip * (1 - beta_2**t))
-    return param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t}
+    new = param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon) - learning_rate * weight_decay * param
+    return new, {"m": m, "v": v, "t": t}
 
 
 def test_nan_from_a_negative_square_root_is_reported_as_nan_not_as_the_step_count():
-    def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def adamw_update(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
+                     epsilon=1e-7):
         t = state.get("t", 0) + 1  # the step is right; v̂ = v / (β₂ᵗ − 1) is negative
-        return _adam(param, grad, state, learning_rate, beta_1, beta_2, epsilon, t, flip=-1.0)
+        return _adamw(param, grad, state, learning_rate, weight_decay, beta_1, beta_2, epsilon, t,
+                      flip=-1.0)
 
-    assert_zero(graded("adam_update", adam_update), "contains nan",
+    assert_zero(graded("adamw_update", adamw_update), "contains nan",
                 absent=("starts at 1", "t = 0"))
 
 
 def test_adam_whose_step_never_grows_is_told_so():
-    def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def adamw_update(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
+                     epsilon=1e-7):
         t = state.get("t", 1)  # never incremented
-        return _adam(param, grad, state, learning_rate, beta_1, beta_2, epsilon, t)
+        return _adamw(param, grad, state, learning_rate, weight_decay, beta_1, beta_2, epsilon, t)
 
-    assert_zero(graded("adam_update", adam_update), "grow by one", "state",
+    assert_zero(graded("adamw_update", adamw_update), "grow by one", "state",
                 absent=("not β",))
 
 
 def test_adam_starting_at_step_0_is_still_told_so():
-    def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def adamw_update(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
+                     epsilon=1e-7):
         t = state.get("t", -1) + 1
-        return _adam(param, grad, state, learning_rate, beta_1, beta_2, epsilon, t)
+        return _adamw(param, grad, state, learning_rate, weight_decay, beta_1, beta_2, epsilon, t)
 
-    assert_zero(graded("adam_update", adam_update), "nan", "starts at 1")
+    assert_zero(graded("adamw_update", adamw_update), "nan", "starts at 1")
 
 
 def test_swapped_fold_pairs_are_called_swapped_not_overlapping():

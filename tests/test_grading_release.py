@@ -105,11 +105,11 @@ def test_check_prints_one_deterministic_line(capsys):
 def test_check_flags_calling_nnlab(capsys):
     import nnlab
 
-    def adam_update(param, grad, state, **kw):
-        return nnlab.adam_update(param, grad, state, **kw)
+    def sgd_update(param, grad, state, **kw):
+        return nnlab.sgd_update(param, grad, state, **kw)
 
-    check(adam_update)
-    assert "calls nnlab's own nnlab.optimizers.adam_update" in capsys.readouterr().out
+    check(sgd_update)
+    assert "calls nnlab's own nnlab.optimizers.sgd_update" in capsys.readouterr().out
 
 
 def test_make_notebooks_also_releases_and_executes_the_student_notebooks():

@@ -206,17 +206,18 @@ def _kill_marked(marker: str) -> None:
 
 
 CHEATS = {
-    "direct": ("def adam_update(param, grad, state, **kw):\n"
-               "    return nnlab.adam_update(param, grad, state, **kw)\n"),
-    "alias": ("from nnlab import adam_update as helper\n"
-              "def adam_update(param, grad, state, **kw):\n    return helper(param, grad, state, **kw)\n"),
-    "getattr": ("def adam_update(param, grad, state, **kw):\n"
-                "    return getattr(nnlab, 'adam_' + 'update')(param, grad, state, **kw)\n"),
-    "class": ("_opt = {}\ndef adam_update(param, grad, state, **kw):\n"
-              "    opt = state.get('opt') or nnlab.Adam(kw['learning_rate'])\n"
+    "direct": ("def sgd_update(param, grad, state, **kw):\n"
+               "    return nnlab.sgd_update(param, grad, state, **kw)\n"),
+    "alias": ("from nnlab import sgd_update as helper\n"
+              "def sgd_update(param, grad, state, **kw):\n    return helper(param, grad, state, **kw)\n"),
+    "getattr": ("def sgd_update(param, grad, state, **kw):\n"
+                "    return getattr(nnlab, 'sgd_' + 'update')(param, grad, state, **kw)\n"),
+    "class": ("def sgd_update(param, grad, state, **kw):\n"
+              "    opt = state.get('opt') or nnlab.SGD(kw['learning_rate'],\n"
+              "                                        momentum=kw.get('momentum', 0.0))\n"
               "    new = param.copy()\n    opt.step([new], [grad])\n    return new, {'opt': opt}\n"),
-    "fallback": ("def adam_update(param, grad, state, **kw):\n    try:\n"
-                 "        return nnlab.adam_update(param, grad, state, **kw)\n"
+    "fallback": ("def sgd_update(param, grad, state, **kw):\n    try:\n"
+                 "        return nnlab.sgd_update(param, grad, state, **kw)\n"
                  "    except BaseException:\n        return param, state\n"),
 }
 
@@ -224,15 +225,16 @@ CHEATS = {
 @pytest.mark.parametrize("how", sorted(CHEATS))
 def test_calling_nnlabs_own_implementation_scores_zero(tmp_path, how):
     report = _grade(tmp_path, "07_optimizers", CHEATS[how])
-    task = by_task(report)["adam_update"]
+    task = by_task(report)["sgd_update"]
     assert task["score"] == 0
-    assert "calls nnlab's own" in task["feedback"] and "adam_update" in task["feedback"]
-    assert by_task(report)["rmsprop_update"]["status"] == "passed"
+    assert "calls nnlab's own" in task["feedback"] and "sgd_update" in task["feedback"]
+    assert by_task(report)["ewa_update"]["status"] == "passed"
 
 
 def test_a_demo_cell_comparing_with_nnlab_is_fine(tmp_path):
-    code = ("p, s = nnlab.adam_update(np.ones(2), np.ones(2), {}, learning_rate=0.1)\n"
-            "print(np.allclose(p, adam_update(np.ones(2), np.ones(2), {}, learning_rate=0.1)[0]))\n")
+    code = ("p, s = nnlab.sgd_update(np.ones(2), np.ones(2), {}, learning_rate=0.1, momentum=0.9)\n"
+            "print(np.allclose(p, sgd_update(np.ones(2), np.ones(2), {}, learning_rate=0.1, "
+            "momentum=0.9)[0]))\n")
     report = _grade(tmp_path, "07_optimizers", code)
     assert report["score"] == report["max_score"]
 
@@ -246,10 +248,10 @@ def test_reading_the_answer_key_scores_zero(tmp_path):
 
 def test_static_check_sees_aliases_but_not_unrelated_nnlab_use():
     ex = EXERCISES["07_optimizers"]
-    cells = ["import nnlab\nfrom nnlab import adam_update as a",
-             "def adam_update(p, g, s, **kw):\n    return a(p, g, s, **kw)",
-             "def rmsprop_update(p, g, s, **kw):\n    return nnlab.relu(p), s"]
-    assert static_reference_use(cells, ex) == {"adam_update": "nnlab.optimizers.adam_update"}
+    cells = ["import nnlab\nfrom nnlab import sgd_update as a",
+             "def sgd_update(p, g, s, **kw):\n    return a(p, g, s, **kw)",
+             "def ewa_update(value, state, *, beta):\n    return nnlab.relu(value), state"]
+    assert static_reference_use(cells, ex) == {"sgd_update": "nnlab.optimizers.sgd_update"}
 
 
 def test_grading_never_modifies_the_submission(tmp_path):
@@ -630,4 +632,4 @@ def test_an_input_changed_in_place_in_the_sandbox_is_seen(tmp_path):
     report = _grade(tmp_path, "07_optimizers", code)
     task = by_task(report)["sgd_update"]
     assert task["score"] == 0 and "in place" in task["feedback"], task
-    assert by_task(report)["adam_update"]["status"] == "passed"
+    assert by_task(report)["ewa_update"]["status"] == "passed"

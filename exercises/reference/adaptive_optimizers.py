@@ -83,13 +83,14 @@ def adamw_update(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9,
 
 
 def _adamw(param, grad, state, *, learning_rate, weight_decay, beta_1=0.9, beta_2=0.999,
-           epsilon=1e-7, form="coupled", correct=True, inside=False):
-    t = state.get("t", 0) + 1
+           epsilon=1e-7, form="coupled", correct=True, inside=False, t0=1, power=True):
+    t = state.get("t", t0 - 1) + 1
     g = grad + weight_decay * param if form == "coupled" else grad
     g = grad + 2 * weight_decay * param if form == "coupled_2" else g
     m = beta_1 * state.get("m", np.zeros_like(param)) + (1 - beta_1) * g
     v = beta_2 * state.get("v", np.zeros_like(param)) + (1 - beta_2) * g**2
-    m_hat, v_hat = (m / (1 - beta_1**t), v / (1 - beta_2**t)) if correct else (m, v)
+    c1, c2 = (beta_1**t, beta_2**t) if power else (beta_1, beta_2)
+    m_hat, v_hat = (m / (1 - c1), v / (1 - c2)) if correct else (m, v)
     denom = np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon
     adam = param - learning_rate * m_hat / denom
     if form in ("coupled", "coupled_2"):
@@ -212,7 +213,13 @@ REFERENCES = {
                 _with(_adamw, form="two")),
         Mistake("Adam's bias correction is missing: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ)",
                 _with(_adamw, form="plain", correct=False)),
-        Mistake("ε goes outside the square root, as in exercise 07's Adam: m̂ / (√v̂ + ε)",
+        Mistake("your result is nan from the first step on, even with zero gradients (0/0 in "
+                "the bias correction): the step t starts at 1, and with t = 0 the correction "
+                "1 − β⁰ is 0", _with(_adamw, form="plain", t0=0)),
+        Mistake("the bias correction stays 1 − β at every step: the step t must grow by one "
+                "each step — keep it in the state and add 1 on every call — so that the "
+                "correction is 1 − βᵗ", _with(_adamw, form="plain", power=False)),
+        Mistake("ε goes outside the square root (the book's and PyTorch's form): m̂ / (√v̂ + ε)",
                 _with(_adamw, form="plain", inside=True)),
     )),
     "warmup_cosine": Reference(warmup_cosine, (
