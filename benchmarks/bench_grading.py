@@ -31,15 +31,15 @@ from nnlab.grading.sandbox import sandbox_status  # noqa: E402
 from nnlab.grading.tasks import EXERCISES  # noqa: E402
 
 MISTAKES = {  # exercise: (task the mistake breaks, the mistaken code)
-    "02_loss": ("mean_squared_error",
-                "def mean_squared_error(y_pred, y_true):\n    return np.sum((y_true - y_pred) ** 2)\n"),
+    "02_loss": ("categorical_cross_entropy",
+                "def categorical_cross_entropy(probs, y_true):\n"
+                "    y = np.argmax(y_true, axis=1) if np.ndim(y_true) == 2 else y_true\n"
+                "    return -np.sum(np.log(np.clip(probs[np.arange(len(probs)), y], 1e-7, 1)))\n"),
     "09_regularization": ("l2_gradient", "def l2_gradient(weights, lam):\n    return lam * weights\n"),
-    "07_optimizers": ("adam_update",
-                      "def adam_update(param, grad, state, *, learning_rate, beta_1=0.9, "
-                      "beta_2=0.999, epsilon=1e-7):\n"
-                      "    m = beta_1 * state.get('m', 0) + (1 - beta_1) * grad\n"
-                      "    v = beta_2 * state.get('v', 0) + (1 - beta_2) * grad**2\n"
-                      "    return param - learning_rate * m / (np.sqrt(v) + epsilon), {'m': m, 'v': v}\n"),
+    "07_optimizers": ("sgd_update",
+                      "def sgd_update(param, grad, state, *, learning_rate, momentum=0.0):\n"
+                      "    update = momentum * state.get('u', 0.0) - grad\n"
+                      "    return param + update, {'u': update}\n"),
 }
 
 FRAME = ("import json, os, struct\n"
@@ -97,8 +97,8 @@ def mixed_set(folder: Path, copy: int) -> dict[Path, float | None]:
         _write(folder, f"c{copy}_fresh_03_backprop", "03_backprop_derivation", student=True): 0.0,
         _write(folder, f"c{copy}_fresh_11_validation", "11_validation", student=True): 0.0,
         _write(folder, f"c{copy}_exit_10_dropout", "10_dropout",
-               extra="import os\ndef dropout_backward(dvalues, mask):\n    os._exit(1)\n"):
-            full["10_dropout"] - EXERCISES["10_dropout"].task("dropout_backward").points,
+               extra="import os\ndef dropout_forward(inputs, rate, rng):\n    os._exit(1)\n"):
+            full["10_dropout"] - EXERCISES["10_dropout"].task("dropout_forward").points,
     }
     for ex, (task, code) in MISTAKES.items():
         path = _write(folder, f"c{copy}_wrong_{ex}", ex, extra=code)

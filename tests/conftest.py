@@ -1,8 +1,13 @@
-import matplotlib
-import numpy as np
-import pytest
+import os
 
-import nnlab
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads: one BLAS thread, as in the notebooks
+
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import nnlab  # noqa: E402
 
 matplotlib.use("Agg")
 
