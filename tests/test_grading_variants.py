@@ -155,3 +155,12 @@ def test_check_never_loads_the_references():
             "assert not [m for m in sys.modules if m.startswith('_nnlab_reference')]\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("✔ hidden_delta"), done
+
+
+def test_warm_ups_carry_at_most_30_percent_and_the_training_exercises_are_integrative():
+    for name, exercise in EXERCISES.items():
+        graded_tasks = [t for t in exercise.tasks if t.kind != "manual"]
+        warm_up = sum(t.points for t in graded_tasks if not t.held_out)
+        assert warm_up <= 0.3 * exercise.max_score, (name, warm_up, exercise.max_score)
+        if name >= "06":  # from the training loop on: one task trains the student's own network
+            assert any(t.timeout for t in graded_tasks), name
