@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from nnlab.grading.core import Mistake, Reference
-from nnlab.grading.tasks.optimizers import THRESHOLD, spiral_accuracy
+from nnlab.grading.tasks.layers_and_training import spiral_accuracy
+from nnlab.grading.tasks.optimizers import THRESHOLD
 
 # ---- answer_lr_last_update ----
 

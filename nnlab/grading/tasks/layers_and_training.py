@@ -204,11 +204,12 @@ def spiral_cases(rng, **budget):
         X, y = data.spiral_data(100, 3, rng=data_rng)          # (300, 2), sorted by class
         X_val, y_val = data.spiral_data(80, 3, rng=data_rng)   # (240, 2)
         seed = int(rng.integers(2**31))
-        cases.append(Case(f"spiral {k + 1} (300 training, 240 validation points)",
+        spent = ", ".join(f"{value} {name}" for name, value in budget.items())
+        cases.append(Case(f"spiral {k + 1} (300 training, 240 validation points, {spent})",
                           lambda fn, X=X, y=y, X_val=X_val, seed=seed:
                           fn(X.copy(), y.copy(), X_val.copy(), **budget,
                              rng=np.random.default_rng(seed)),
-                          data={"y_val": y_val}))
+                          data={"y_val": y_val, "shape": y_val.shape}))
     return cases
 
 
@@ -216,7 +217,7 @@ def _spiral_cases(rng):
     return spiral_cases(rng, epochs=EPOCHS)
 
 
-def _labels(case, got):
+def spiral_labels(case, got):
     """The predicted labels, or a message saying what is wrong with the output."""
     n = len(case.data["y_val"])
     if len(got) != 1:
@@ -232,15 +233,16 @@ def _labels(case, got):
     return pred.astype(np.int64)
 
 
-def _accuracy(case, got):
-    pred = _labels(case, got)
+def spiral_accuracy(case, got):
+    """(labels, validation accuracy), or a message saying what is wrong with the output."""
+    pred = spiral_labels(case, got)
     return pred if isinstance(pred, str) else (pred, float(np.mean(pred == case.data["y_val"])))
 
 
 def accuracy_at_least(threshold):
     """A comparator: the predicted labels reach ``threshold`` validation accuracy."""
     def compare(case, got, expected=None):
-        res = _accuracy(case, got)
+        res = spiral_accuracy(case, got)
         if isinstance(res, str):
             return res
         _, acc = res
@@ -256,7 +258,7 @@ _compare_spiral = accuracy_at_least(THRESHOLD)
 def spiral_detect(kind, threshold=THRESHOLD):
     """A mistake's detector: every label the same ("constant"), or below the threshold ("low")."""
     def detect(case, got):
-        res = _accuracy(case, got)
+        res = spiral_accuracy(case, got)
         if isinstance(res, str):
             return False
         pred, acc = res

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import data, optimizers
+from ... import optimizers
 from ..core import Case, Exercise, Mistake, Task, keeps_inputs, manual_task
-from .layers_and_training import NNLAB_TRAINING
+from .layers_and_training import NNLAB_TRAINING, accuracy_at_least, spiral_cases
 
 NAME = "07_optimizers"  # the student's numbers: nnlab/variants/optimizers.py
 
@@ -198,54 +198,6 @@ def _first_step_downhill(case, got):
 # reached 0.72 on only 27 % of them, so all three spirals of a grading run in about 2 %.
 THRESHOLD = 0.72
 EPOCHS = 300
-N_VAL = 240
-
-
-def _spiral_cases(rng):
-    cases = []
-    for k in range(3):
-        data_rng = np.random.default_rng(int(rng.integers(2**31)))
-        X, y = data.spiral_data(100, 3, rng=data_rng)          # (300, 2), sorted by class
-        X_val, y_val = data.spiral_data(80, 3, rng=data_rng)   # (240, 2)
-        seed = int(rng.integers(2**31))
-        cases.append(Case(f"spiral {k + 1} (300 training, {N_VAL} validation points, {EPOCHS} epochs)",
-                          lambda fn, X=X, y=y, X_val=X_val, seed=seed:
-                          fn(X.copy(), y.copy(), X_val.copy(), epochs=EPOCHS,
-                             rng=np.random.default_rng(seed)),
-                          data={"y_val": y_val, "shape": (N_VAL,)}))
-    return cases
-
-
-def spiral_labels(case, got):
-    """The predicted labels, or a message saying what is wrong with the output."""
-    n = len(case.data["y_val"])
-    if len(got) != 1:
-        return f"return one array: the predicted class of each of the {n} validation points"
-    pred = next(iter(got.values()))
-    if pred.shape == (n, 3):
-        return f"return class labels, shape ({n},), not the probabilities: the argmax of each row"
-    if pred.shape != (n,):
-        return (f"predictions have shape {pred.shape}, expected ({n},): one label per validation "
-                "point (X_val, not X)")
-    if not np.all(np.isin(pred, [0, 1, 2])):
-        return "labels are the classes 0, 1 or 2"
-    return pred.astype(np.int64)
-
-
-def spiral_accuracy(case, got):
-    """(labels, validation accuracy), or a message saying what is wrong with the output."""
-    pred = spiral_labels(case, got)
-    return pred if isinstance(pred, str) else (pred, float(np.mean(pred == case.data["y_val"])))
-
-
-def _spiral_verdict(case, got):
-    res = spiral_accuracy(case, got)
-    if isinstance(res, str):
-        return res
-    _, acc = res
-    if acc < THRESHOLD:
-        return f"validation accuracy {acc:.0%}, needs at least {THRESHOLD:.0%}"
-    return None
 
 
 EXERCISE = Exercise(
@@ -276,9 +228,9 @@ EXERCISE = Exercise(
         Task("sgd_steps", 3, None, _sgd_step_cases, output_names=PARAM_NAMES, separable=False,
              invariant=_first_step_downhill,
              forbidden=("nnlab.optimizers.sgd_update", *OPTIMIZER_CLASSES)),
-        Task("train_with_momentum", 3, None, _spiral_cases,
-             compare=lambda case, got, expected: _spiral_verdict(case, got),
-             invariant=_spiral_verdict, timeout=30.0,
+        Task("train_with_momentum", 3, None, lambda rng: spiral_cases(rng, epochs=EPOCHS),
+             compare=accuracy_at_least(THRESHOLD), invariant=accuracy_at_least(THRESHOLD),
+             timeout=30.0,
              forbidden=(*NNLAB_TRAINING, *OPTIMIZER_CLASSES, "nnlab.optimizers.adagrad_update",
                         "nnlab.optimizers.rmsprop_update", "nnlab.optimizers.adam_update")),
         manual_task("answer_text_momentum", 1),
