@@ -122,7 +122,7 @@ def test_every_held_out_task_has_a_reference_and_the_package_holds_none():
                 assert not exercises[name].task(task.name).held_out, f"{task.name}: no reference"
 
 
-def _check_output(fn_or_name, scope=None) -> str:
+def _check_output(fn_or_name) -> str:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         check(fn_or_name)

@@ -152,26 +152,20 @@ _RISE = (1.0, 0.75, 0.78125, 0.8125, 0.84375, 0.875, 0.90625, 0.9375)
 def _delta_cases(rng):
     # unrounded: no loss lies (to rounding error) exactly min_delta below another
     noisy = np.exp(-np.arange(40) / 8) + 0.3 + rng.normal(0, 0.02, 40)
-    return [
-        Case("min_delta = 0 on a tied curve, patience 3 (plain early stopping)",
-             lambda fn: np.asarray(fn(list(TIED), 3, 0.0), dtype=np.int64),
-             data={"val_losses": TIED, "patience": 3, "min_delta": 0.0}, gate=True),
-        Case("a loss still falling, but by less than min_delta = 0.0625 within the patience 3",
-             lambda fn: np.asarray(fn(list(_CREEP), 3, 0.0625), dtype=np.int64),
-             data={"val_losses": _CREEP, "patience": 3, "min_delta": 0.0625}),
-        Case("small steps that add up to more than min_delta = 0.0625, patience 3",
-             lambda fn: np.asarray(fn(list(_STEPS), 3, 0.0625), dtype=np.int64),
-             data={"val_losses": _STEPS, "patience": 3, "min_delta": 0.0625}),
-        Case("a drop of exactly min_delta = 0.125, patience 3",
-             lambda fn: np.asarray(fn(list(_EDGE), 3, 0.125), dtype=np.int64),
-             data={"val_losses": _EDGE, "patience": 3, "min_delta": 0.125}),
-        Case("a slow rise after the minimum, min_delta = 0.0625, patience 3",
-             lambda fn: np.asarray(fn(list(_RISE), 3, 0.0625), dtype=np.int64),
-             data={"val_losses": _RISE, "patience": 3, "min_delta": 0.0625}),
-        Case("a noisy curve of 40 epochs, min_delta = 0.01, patience 5",
-             lambda fn: np.asarray(fn(list(noisy), 5, 0.01), dtype=np.int64),
-             data={"val_losses": tuple(noisy), "patience": 5, "min_delta": 0.01}),
+    settings = [
+        ("min_delta = 0 on a tied curve, patience 3 (plain early stopping)", TIED, 3, 0.0),
+        ("a loss still falling, but by less than min_delta = 0.0625 within the patience 3",
+         _CREEP, 3, 0.0625),
+        ("small steps that add up to more than min_delta = 0.0625, patience 3", _STEPS, 3, 0.0625),
+        ("a drop of exactly min_delta = 0.125, patience 3", _EDGE, 3, 0.125),
+        ("a slow rise after the minimum, min_delta = 0.0625, patience 3", _RISE, 3, 0.0625),
+        ("a noisy curve of 40 epochs, min_delta = 0.01, patience 5", tuple(noisy), 5, 0.01),
     ]
+    return [Case(label, lambda fn, c=curve, p=patience, d=delta:
+                 np.asarray(fn(list(c), p, d), dtype=np.int64),
+                 data={"val_losses": curve, "patience": patience, "min_delta": delta},
+                 gate=delta == 0.0)
+            for label, curve, patience, delta in settings]
 
 
 def _delta_invariant(case, got):
